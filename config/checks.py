@@ -1,0 +1,28 @@
+"""System checks for configuration that parses but cannot work."""
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+
+
+@register()
+def check_embedded_shape(app_configs, **kwargs):
+    problems = []
+    channel_backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    if not settings.CELERY_TASK_ALWAYS_EAGER and channel_backend.endswith("InMemoryChannelLayer"):
+        problems.append(
+            Error(
+                "Celery workers are in use but the channel layer is in-memory: live updates from workers would "
+                "never reach the web process.",
+                hint="Set REDIS_URL so both use Redis.",
+                id="tracehound.E001",
+            )
+        )
+    if settings.MODE == "production" and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        problems.append(
+            Warning(
+                "Production mode on SQLite: fine for one small machine, but only one process may write.",
+                hint="Point DATABASE_URL at PostgreSQL to run workers on their own.",
+                id="tracehound.W001",
+            )
+        )
+    return problems

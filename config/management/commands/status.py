@@ -1,0 +1,61 @@
+"""Health of the backing services and what each project holds; exit code 1 when anything is unhealthy."""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand
+from django.db.models import Count, Q, Sum
+
+from config.health import check_services
+from issues.models import InboxItem, Issue
+from projects.models import Project
+
+
+def project_stats() -> list[dict]:
+    issues = {
+        row["project_id"]: row
+        for row in Issue.objects.values("project_id").annotate(issues=Count("id"), events=Sum("times_seen"))
+    }
+    inbox = {
+        row["project_id"]: row
+        for row in InboxItem.objects.filter(item_type=InboxItem.ItemType.EVENT)
+        .values("project_id")
+        .annotate(pending=Count("id", filter=Q(set_aside=False)), set_aside=Count("id", filter=Q(set_aside=True)))
+    }
+    stats = []
+    for project_id, name in Project.objects.order_by("id").values_list("id", "name"):
+        stats.append(
+            {
+                "project_id": project_id,
+                "name": name,
+                "events": issues.get(project_id, {}).get("events") or 0,
+                "issues": issues.get(project_id, {}).get("issues", 0),
+                "pending": inbox.get(project_id, {}).get("pending", 0),
+                "set_aside": inbox.get(project_id, {}).get("set_aside", 0),
+            }
+        )
+    return stats
+
+
+class Command(BaseCommand):
+    help = "Show the health of database, cache, channel layer and broker, and per-project event counts."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+    def handle(self, *args, **options):
+        services = check_services()
+        healthy = all(service["ok"] for service in services.values())
+        projects = project_stats() if services["database"]["ok"] else []
+        if options["json"]:
+            self.stdout.write(json.dumps({"healthy": healthy, "services": services, "projects": projects}))
+        else:
+            for name, service in services.items():
+                self.stdout.write(f"{name:14} {'ok ' if service['ok'] else 'FAIL'} {service['detail']}")
+            for row in projects:
+                self.stdout.write(
+                    f"project {row['project_id']:>4} {row['name'][:30]:30} events={row['events']} "
+                    f"issues={row['issues']} pending={row['pending']} set_aside={row['set_aside']}"
+                )
+        if not healthy:
+            sys.exit(1)

@@ -1,0 +1,219 @@
+"""Tracehound settings: one module, driven by environment variables.
+
+Two shapes:
+- embedded (the default when DATABASE_URL is unset): SQLite in WAL mode under TRACEHOUND_DATA_DIR, in-memory
+  channel layer and cache, eager Celery, console email, DEBUG on. One process, nothing else to run.
+- production (DATABASE_URL set, or TRACEHOUND_MODE=production): Postgres, Redis for broker, cache and channel
+  layer when REDIS_URL is set, SMTP through EMAIL_URL, SECRET_KEY required, DEBUG off unless asked for.
+"""
+
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+
+from config.environment import ConfigurationError, database_from_url, email_from_url, redis_url, secret_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+MODE = env.str("TRACEHOUND_MODE", default="production" if env.str("DATABASE_URL", default="") else "embedded")
+EMBEDDED = MODE == "embedded"
+
+try:
+    if MODE not in ("embedded", "production"):
+        raise ConfigurationError(f"TRACEHOUND_MODE must be 'embedded' or 'production', got {MODE!r}")
+    DATA_DIR = Path(env.str("TRACEHOUND_DATA_DIR", default=str(BASE_DIR / "data")))
+    BASE_URL = env.str("TRACEHOUND_URL", default="http://localhost:8000").rstrip("/")
+    if urlsplit(BASE_URL).scheme not in ("http", "https") or not urlsplit(BASE_URL).hostname:
+        raise ConfigurationError(f"TRACEHOUND_URL must be an http(s) URL, got {BASE_URL!r}")
+    # Only the embedded run may fall back to a generated key, kept in the data folder so sessions survive restarts.
+    SECRET_KEY = env.str("SECRET_KEY", default="") if EMBEDDED else secret_key(env, "SECRET_KEY")
+    DATABASE_URL_SET = bool(env.str("DATABASE_URL", default=""))
+    DATABASES = {"default": database_from_url(env, "DATABASE_URL")} if DATABASE_URL_SET else {}
+    REDIS_URL = redis_url(env, "REDIS_URL") if env.str("REDIS_URL", default="") else ""
+    EMAIL_CONFIG = email_from_url(env, "EMAIL_URL") if env.str("EMAIL_URL", default="") else {}
+    DEBUG = env.bool("DEBUG", default=EMBEDDED)
+except (ConfigurationError, environ.ImproperlyConfigured) as error:
+    # One line on stderr and a non-zero exit: no traceback wall for a configuration mistake.
+    sys.exit(f"tracehound: configuration error: {error}")
+
+if not SECRET_KEY:
+    from config.secret import embedded_secret_key
+
+    SECRET_KEY = embedded_secret_key(DATA_DIR)
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if EMBEDDED else [urlsplit(BASE_URL).hostname])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[BASE_URL])
+
+INSTALLED_APPS = [
+    "daphne",  # first, so that `runserver` serves ASGI (websockets) in the embedded default
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
+    "django_htmx",
+    "channels",
+    "config",
+    "projects",
+    "issues",
+    "ingest",
+    "notify",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+if not DATABASES:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "tracehound.sqlite3",
+            "OPTIONS": {
+                # WAL lets readers (the UI) run while digest writes; IMMEDIATE avoids the deadlock of two
+                # transactions that both read and then try to upgrade to a write lock.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+                "transaction_mode": "IMMEDIATE",
+            },
+        }
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+if EMAIL_CONFIG:
+    globals().update(EMAIL_CONFIG)  # EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... as parsed
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tracehound@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request when it is missing
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    if not DEBUG
+    else {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Tracehound API",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Behind a TLS-terminating proxy, trust its X-Forwarded-Proto so that request.is_secure() is right.
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SERVES_HTTPS = urlsplit(BASE_URL).scheme == "https"
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SERVES_HTTPS and not DEBUG)
+SESSION_COOKIE_SECURE = SERVES_HTTPS
+CSRF_COOKIE_SECURE = SERVES_HTTPS
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SERVES_HTTPS and not DEBUG else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [
+    # HSTS subdomains/preload are a decision for the domain owner, not for an app on one host of that domain.
+    "security.W005",
+    "security.W021",
+]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+}
+
+# Tracehound's own settings, one namespace. Every key is documented here with its default.
+TRACEHOUND = {
+    # Public base URL of this service: used in DSNs and links in alerts.
+    "BASE_URL": BASE_URL,
+    # How long a cached DSN-key lookup is trusted; revoking a key takes effect within this many seconds.
+    "KEY_CACHE_SECONDS": env.int("TRACEHOUND_KEY_CACHE_SECONDS", default=30),
+    # Where the embedded default keeps its SQLite file, secret key and the ingest disk spool.
+    "DATA_DIR": DATA_DIR,
+}

@@ -1,0 +1,197 @@
+"""The domain's tables.
+
+Data flows one way: ingest writes InboxItem rows; digest turns each into an Event under an Issue (found through
+its Grouping), keeps the counters (Issue, IssueHourlyCount, IssueTag) and writes IssueTransition rows, which are
+both the issue's history and the outbox that notify and the live UI read.
+"""
+
+from functools import cached_property
+
+import orjson
+import zstandard
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from projects.models import Project
+
+
+class InboxItem(models.Model):
+    """An accepted envelope item, committed before ingest answers 200, waiting for digest.
+
+    `payload` is the item's JSON as UTF-8 bytes, already cleaned by ingest (no NUL, no lone surrogates), so digest
+    may trust it to parse. Digest deletes the row in the transaction that stores the Event; a row whose digest
+    failed `attempts` times is set aside (kept, shown by `status`) instead of retried forever.
+    """
+
+    class ItemType(models.TextChoices):
+        EVENT = "event"
+        CHECK_IN = "check_in"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    item_type = models.CharField(max_length=16, choices=ItemType.choices, default=ItemType.EVENT)
+    event_id = models.UUIDField()
+    received_at = models.DateTimeField(default=timezone.now)
+    payload = models.BinaryField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    set_aside = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            # A client resending the same event (same id) is answered 200 but stored once.
+            models.UniqueConstraint(fields=["project", "item_type", "event_id"], name="inbox_item_once_per_project"),
+        ]
+        indexes = [models.Index(fields=["item_type", "set_aside", "id"], name="inbox_pending")]
+
+
+class Issue(models.Model):
+    class Status(models.TextChoices):
+        UNRESOLVED = "unresolved"
+        RESOLVED = "resolved"
+        MUTED = "muted"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="issues")
+    # Per-project sequence shown to people as e.g. "BACKEND-42".
+    short_id = models.PositiveIntegerField()
+    title = models.TextField()
+    culprit = models.TextField(blank=True, default="")
+    level = models.CharField(max_length=16, default="error")
+    platform = models.CharField(max_length=64, blank=True, default="")
+    # Summary of the event that created the issue (exception type/value, filename, function) for list rows.
+    metadata = models.JSONField(default=dict)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    times_seen = models.BigIntegerField(default=0)
+    users_seen = models.IntegerField(default=0)
+    first_release = models.CharField(max_length=250, blank=True, default="")
+    last_release = models.CharField(max_length=250, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNRESOLVED)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_in_release = models.CharField(max_length=250, blank=True, default="")
+    muted_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "short_id"], name="issue_short_id_per_project")]
+        indexes = [
+            # Keyset paging of the issue list for each sort order: (sort value, id) descending.
+            models.Index(fields=["project", "status", "-last_seen", "-id"], name="issue_by_last_seen"),
+            models.Index(fields=["project", "-first_seen", "-id"], name="issue_by_first_seen"),
+            models.Index(fields=["project", "-times_seen", "-id"], name="issue_by_times_seen"),
+            models.Index(fields=["project", "-users_seen", "-id"], name="issue_by_users_seen"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Grouping(models.Model):
+    """One grouping key (hash and readable parts) of one grouper version, pointing at the issue it belongs to.
+
+    Kept apart from Issue so that merging issues, splitting them, and explaining "why grouped" are data edits.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="groupings")
+    grouping_version = models.CharField(max_length=32)
+    key_hash = models.CharField(max_length=64)
+    key_text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "grouping_version", "key_hash"], name="grouping_key_unique_per_project"
+            )
+        ]
+
+
+_compressor = zstandard.ZstdCompressor(level=3)
+_decompressor = zstandard.ZstdDecompressor()
+
+
+class Event(models.Model):
+    """A stored event. The normalised payload is kept as zstd-compressed JSON: it is read whole, one event at a
+    time, and this is compact on SQLite and Postgres alike."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events")
+    grouping = models.ForeignKey(Grouping, on_delete=models.SET_NULL, null=True, related_name="+")
+    event_id = models.UUIDField()
+    timestamp = models.DateTimeField()
+    received_at = models.DateTimeField()
+    level = models.CharField(max_length=16, default="error")
+    release = models.CharField(max_length=250, blank=True, default="")
+    environment = models.CharField(max_length=64, blank=True, default="")
+    # A stable identity of the user (id, else email, else username, else IP) for counting distinct users.
+    user_key = models.CharField(max_length=200, blank=True, default="")
+    payload = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "event_id"], name="event_id_unique_per_project")]
+        indexes = [models.Index(fields=["issue", "-timestamp", "-id"], name="event_latest_of_issue")]
+
+    @staticmethod
+    def compress(data: dict) -> bytes:
+        return _compressor.compress(orjson.dumps(data))
+
+    @cached_property
+    def data(self) -> dict:
+        return orjson.loads(_decompressor.decompress(bytes(self.payload)))
+
+
+class IssueHourlyCount(models.Model):
+    """Events per issue per hour, kept by digest so charts never count Event rows."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="hourly_counts")
+    hour = models.DateTimeField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issue", "hour"], name="one_count_per_issue_hour")]
+        indexes = [models.Index(fields=["project", "hour"], name="hourly_count_by_project")]
+
+
+class IssueTag(models.Model):
+    """How often each tag value was seen on an issue's events: the facets of the issue page."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="tags")
+    key = models.CharField(max_length=200)
+    value = models.CharField(max_length=200)
+    times_seen = models.BigIntegerField(default=0)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issue", "key", "value"], name="one_row_per_issue_tag_value")]
+
+
+class IssueTransition(models.Model):
+    """A change of an issue's state: its history, and the outbox that notify and the live UI read.
+
+    Written in the same transaction as the change itself (by digest, or by the triage service for a person's
+    action), so a transition exists exactly when the change was committed.
+    """
+
+    class Kind(models.TextChoices):
+        NEW = "new"
+        REGRESSED = "regressed"
+        UNMUTED = "unmuted"
+        ESCALATED = "escalated"
+        RESOLVED = "resolved"
+        UNRESOLVED = "unresolved"
+        MUTED = "muted"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="transitions")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Null when digest made the change; the person otherwise.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    event_id = models.UUIDField(null=True, blank=True)
+    release = models.CharField(max_length=250, blank=True, default="")
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["issue", "-created_at"], name="transition_history")]

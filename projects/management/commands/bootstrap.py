@@ -1,0 +1,51 @@
+"""Create what a fresh installation needs to be used at once; safe to run any number of times."""
+
+import json
+import os
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils.crypto import get_random_string
+
+from projects.services import active_key, add_member, create_project, ensure_default_team
+
+ADMIN_USERNAME = "admin"
+FIRST_PROJECT_NAME = "My project"
+
+
+class Command(BaseCommand):
+    help = "Create, if missing, an admin user, an organization, a team and a project; print the URL and DSN."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        password = None
+        User = get_user_model()
+        user = User.objects.filter(username=ADMIN_USERNAME).first()
+        if user is None:
+            password = os.environ.get("TRACEHOUND_ADMIN_PASSWORD") or get_random_string(20)
+            user = User.objects.create_superuser(ADMIN_USERNAME, email="", password=password)
+        team = ensure_default_team()
+        add_member(team, user)
+        project = team.projects.order_by("id").first()
+        key = active_key(project) if project else create_project(team, FIRST_PROJECT_NAME)[1]
+
+        result = {"url": settings.TRACEHOUND["BASE_URL"] + "/", "username": ADMIN_USERNAME}
+        if password is not None:
+            result["password"] = password
+        result.update(project_id=key.project_id, dsn=key.dsn)
+        if options["json"]:
+            self.stdout.write(json.dumps(result))
+            return
+        self.stdout.write("Tracehound is ready.")
+        self.stdout.write(f"  Log in at:  {result['url']}")
+        self.stdout.write(f"  Username:   {ADMIN_USERNAME}")
+        if password is not None:
+            self.stdout.write(f"  Password:   {password}   (shown once)")
+        else:
+            self.stdout.write("  Password:   unchanged (set when this user was created)")
+        self.stdout.write(f"  DSN:        {key.dsn}")

@@ -1,0 +1,94 @@
+"""Settings are read once per process, so each mode is tried in a fresh `manage.py` subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "TRACEHOUND_MODE": "production",
+    "DATABASE_URL": "postgres://tracehound@db.internal:5432/tracehound",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "SECRET_KEY": "k" * 20 + "Zq8-u!7mW3xR0pL2vN9yB4cT6sD1fG5hJ" + "e" * 10,
+    "TRACEHOUND_URL": "https://errors.example.com",
+    "EMAIL_URL": "smtp://alerts:pw@mail.example.com:587",
+}
+SHOW_SETTINGS = (
+    "import json; from django.conf import settings as s; print(json.dumps({"
+    "'mode': s.MODE, 'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE'],"
+    "'db_options': s.DATABASES['default'].get('OPTIONS', {}),"
+    "'layer': s.CHANNEL_LAYERS['default']['BACKEND'], 'cache': s.CACHES['default']['BACKEND'],"
+    "'eager': s.CELERY_TASK_ALWAYS_EAGER, 'broker': s.CELERY_BROKER_URL, 'email': s.EMAIL_BACKEND,"
+    "'email_host': getattr(s, 'EMAIL_HOST', None), 'hosts': s.ALLOWED_HOSTS}, default=str))"
+)
+
+
+def manage(*args, env_overrides: dict, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k not in ("DEBUG", "ALLOWED_HOSTS")}
+    env.update(TRACEHOUND_DATA_DIR=str(tmp_path), **env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def settings_in(env_overrides: dict, tmp_path: Path) -> dict:
+    result = manage("shell", "-c", SHOW_SETTINGS, env_overrides=env_overrides, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_embedded_default_needs_nothing(tmp_path):
+    s = settings_in({}, tmp_path)
+    assert s["mode"] == "embedded" and s["debug"] is True
+    assert s["engine"] == "django.db.backends.sqlite3"
+    assert "journal_mode=WAL" in s["db_options"]["init_command"]
+    assert s["layer"].endswith("InMemoryChannelLayer") and s["cache"].endswith("LocMemCache")
+    assert s["eager"] is True and s["broker"] == "memory://"
+    assert s["email"] == "django.core.mail.backends.console.EmailBackend"
+    assert (tmp_path / "secret_key").exists()  # generated once, kept with the data, never in the source
+
+
+def test_production_uses_postgres_redis_and_smtp_with_debug_off(tmp_path):
+    s = settings_in(PRODUCTION, tmp_path)
+    assert s["mode"] == "production" and s["debug"] is False
+    assert s["engine"] == "django.db.backends.postgresql"
+    assert s["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert s["eager"] is False and s["broker"] == PRODUCTION["REDIS_URL"]
+    assert s["email"] == "django.core.mail.backends.smtp.EmailBackend" and s["email_host"] == "mail.example.com"
+    assert s["hosts"] == ["errors.example.com"]
+
+
+def test_production_deploy_check_is_clean(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATABASE_URL", "postgres//nohost"),
+        ("DATABASE_URL", "mysql://root@localhost/db"),
+        ("DATABASE_URL", "postgres://user@db.internal:notaport/tracehound"),
+        ("DATABASE_URL", "postgres://user@db.internal:5432/"),
+        ("REDIS_URL", "localhost:6379"),
+        ("REDIS_URL", "redis://:6379/0"),
+        ("REDIS_URL", "redis://cache:port/0"),
+        ("EMAIL_URL", "carrier-pigeon://coop"),
+        ("SECRET_KEY", ""),
+        ("TRACEHOUND_URL", "errors.example.com"),
+    ],
+)
+def test_bad_production_configuration_refuses_to_start_with_one_line(tmp_path, variable, value):
+    result = manage("check", env_overrides={**PRODUCTION, variable: value}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("tracehound: configuration error:")
+    assert variable in lines[0]
+    assert "Traceback" not in result.stderr

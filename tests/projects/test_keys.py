@@ -1,0 +1,64 @@
+from unittest import mock
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from projects import keys
+from projects.models import ProjectKey
+from projects.services import create_project
+
+
+def test_active_key_grants_its_project(project, project_key):
+    grant = keys.project_for_key(project.id, project_key.public_key)
+    assert grant is not None
+    assert grant.project_id == project.id
+    assert grant.key_id == project_key.id
+
+
+def test_unknown_key_is_refused(project):
+    assert keys.project_for_key(project.id, "0" * 32) is None
+
+
+def test_key_of_another_project_is_refused(team, project, project_key):
+    other, _ = create_project(team, "Frontend")
+    assert keys.project_for_key(other.id, project_key.public_key) is None
+
+
+def test_revoked_key_is_refused_at_once_in_this_process(project, project_key):
+    assert keys.project_for_key(project.id, project_key.public_key) is not None
+    project_key.revoke()
+    assert keys.project_for_key(project.id, project_key.public_key) is None
+
+
+def test_revocation_elsewhere_takes_effect_within_the_cache_ttl(settings, project, project_key):
+    assert keys.project_for_key(project.id, project_key.public_key) is not None
+    # Another process revokes: this process gets no signal, only the database changes.
+    ProjectKey.objects.filter(id=project_key.id).update(is_active=False)
+    assert keys.project_for_key(project.id, project_key.public_key) is not None  # still cached
+    ttl = settings.TRACEHOUND["KEY_CACHE_SECONDS"]
+    assert ttl <= 60
+    later = keys.time.monotonic() + ttl + 0.1
+    with mock.patch.object(keys.time, "monotonic", return_value=later):
+        assert keys.project_for_key(project.id, project_key.public_key) is None
+
+
+def test_cached_lookup_costs_no_query(project, project_key):
+    keys.project_for_key(project.id, project_key.public_key)
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(100):
+            keys.project_for_key(project.id, project_key.public_key)
+    assert len(queries) == 0
+
+
+def test_project_quotas_travel_with_the_grant(project, project_key):
+    project.events_per_minute = 10
+    project.save()
+    project_key.events_per_hour = 500
+    project_key.save()
+    grant = keys.project_for_key(project.id, project_key.public_key)
+    assert (grant.project_events_per_minute, grant.key_events_per_hour) == (10, 500)
+
+
+def test_dsn_is_built_from_the_base_url(settings, project, project_key):
+    settings.TRACEHOUND = {**settings.TRACEHOUND, "BASE_URL": "https://errors.example.com/th"}
+    assert project_key.dsn == f"https://{project_key.public_key}@errors.example.com/th/{project.id}"
