@@ -36,7 +36,7 @@ def manage(*args, env_overrides: dict, tmp_path: Path) -> subprocess.CompletedPr
 
 
 def settings_in(env_overrides: dict, tmp_path: Path) -> dict:
-    result = manage("shell", "-c", SHOW_SETTINGS, env_overrides=env_overrides, tmp_path=tmp_path)
+    result = manage("shell", "--no-imports", "-c", SHOW_SETTINGS, env_overrides=env_overrides, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
