@@ -120,7 +120,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}
+# Tests use a file even on SQLite, so that a real server process started by a test can open the same database.
+_default_test_name = str(DATA_DIR / "test.sqlite3") if DATABASES["default"]["ENGINE"].endswith("sqlite3") else None
+DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=_default_test_name)}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

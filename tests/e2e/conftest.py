@@ -1,0 +1,117 @@
+"""A real Tracehound server process for end-to-end tests.
+
+`tracehound_server` starts daphne on a free port against the test database (tests using it must commit their
+data, so it depends on `transactional_db`), in the same mode as the test run: embedded (SQLite file, digest in
+the web process) or production (PostgreSQL, Redis). Its output is printed when a test fails.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url_of_test_database() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@dataclass
+class RunningServer:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+    env: dict = field(repr=False)
+
+    def dsn(self, project_key) -> str:
+        return f"http://{project_key.public_key}@{self.url.split('://', 1)[1]}/{project_key.project_id}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(tmp_path: Path, extra_env: dict | None = None) -> RunningServer:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data_dir = tmp_path / "server-data"
+    data_dir.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "TRACEHOUND_MODE": os.environ.get(
+            "TRACEHOUND_MODE", "production" if connection.vendor != "sqlite" else "embedded"
+        ),
+        "DATABASE_URL": database_url_of_test_database(),
+        "TRACEHOUND_URL": url,
+        "TRACEHOUND_DATA_DIR": str(data_dir),
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        **(extra_env or {}),
+    }
+    log_path = tmp_path / f"server-{port}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = RunningServer(url=url, process=process, log_path=log_path, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
+        try:
+            with urlopen(f"{url}/accounts/login/", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except (URLError, OSError):
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"server did not answer within 30 s:\n{server.log()}")
+
+
+def stop_server(server: RunningServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture
+def tracehound_server(transactional_db, tmp_path, request):
+    server = start_server(tmp_path)
+    yield server
+    stop_server(server)
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        print(f"--- server log ({server.url}) ---\n{server.log()}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Keep each phase's report on the test item so fixtures can tell whether the test failed.
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
