@@ -1,0 +1,17 @@
+# One image for every Tracehound process: web (daphne), worker and beat (celery). See compose.yaml.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml ./
+COPY config ./config
+COPY projects ./projects
+COPY ingest ./ingest
+COPY issues ./issues
+COPY notify ./notify
+COPY frontend ./frontend
+COPY manage.py ./
+RUN pip install --no-cache-dir . && useradd --system --home /app tracehound && mkdir -p /data && chown tracehound /data
+USER tracehound
+ENV TRACEHOUND_DATA_DIR=/data STATIC_ROOT=/app/staticfiles
+EXPOSE 8000
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]
