@@ -6,7 +6,7 @@ USER_AGENT = "tracehound/" + VERSION
 
 # Local variables and other captured values are stored as capped, JSON-ready copies.
 MAX_STRING_LENGTH = 512  # characters kept of any string or repr
-MAX_DEPTH = 3  # nesting levels kept of containers
+MAX_DEPTH = 4  # nesting levels kept of containers
 MAX_BREADTH = 20  # items kept per container
 MAX_VARS_PER_FRAME = 40  # local variables kept per frame
 MAX_FRAMES = 50  # frames kept per exception (first and last halves)
