@@ -34,6 +34,7 @@ def sink_main() -> None:
 
     class SinkHandler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)

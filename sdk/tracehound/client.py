@@ -295,7 +295,7 @@ class Client:
             extra[key] = capture_value(record_dict[key], 1)
         exc_info = record.exc_info
         level = level_name(record.levelno)
-        if exc_info and exc_info[1] is not None:
+        if exc_info and type(exc_info) is tuple and len(exc_info) == 3 and isinstance(exc_info[1], BaseException):
             return self.capture_exception(
                 exc_info[1],
                 level=level,
