@@ -29,6 +29,11 @@ def parse_envelope(body: bytes) -> dict:
     return envelope
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # clients hanging up mid-request (processes exiting) are expected here
+
+
 class FakeServer:
     def __init__(self):
         self.requests: list = []  # (path, headers dict, parsed envelope)
@@ -61,7 +66,7 @@ class FakeServer:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)

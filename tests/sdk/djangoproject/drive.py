@@ -1,0 +1,29 @@
+"""Run requests through the test project with Django's test client (run as a subprocess by the tests)."""
+
+import os
+import sys
+
+import django
+
+
+def main():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.sdk.djangoproject.settings")
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+
+    import tracehound
+
+    call_command("migrate", verbosity=0)
+    user = get_user_model().objects.create_user("ada", "ada@example.org", "correct horse")
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    for url in sys.argv[1:]:
+        response = client.get(url, HTTP_AUTHORIZATION="Bearer s3cret", HTTP_X_REQUEST_ID="req-1")
+        print(url, response.status_code)
+    assert tracehound.flush(5)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+import logging
+
+from django.http import HttpResponse
+from django.urls import path
+
+logger = logging.getLogger("shop.views")
+
+
+def crash(request):
+    basket = {"items": 3, "voucher_token": "hidden"}
+    logger.info("opening basket for %s", request.user)
+    raise ZeroDivisionError("basket total / %d" % (basket["items"] - 3))
+
+
+def logged(request):
+    logger.warning("slow basket")
+    logger.error("could not price basket %s", 17)
+    return HttpResponse("ok")
+
+
+urlpatterns = [path("crash/", crash), path("logged/", logged)]
