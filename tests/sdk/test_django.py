@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SETTINGS = "tests.sdk.djangoproject.settings"
 
