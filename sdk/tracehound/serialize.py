@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 
-from .consts import FILTERED, MAX_BREADTH, MAX_DEPTH, MAX_STRING_LENGTH, SECRET_KEY_PARTS
+from .consts import FILTERED, MAX_BREADTH, MAX_DEPTH, MAX_STRING_LENGTH, MAX_VARS_PER_FRAME, SECRET_KEY_PARTS
 
 _NoneType = type(None)
 _secret_cache: dict = {}
@@ -130,8 +130,6 @@ def capture_value(value, depth: int = 0, _seen=None):
 
 def capture_locals(f_locals) -> dict:
     """Copy a frame's locals (capped) with secret-looking names filtered."""
-    from .consts import MAX_VARS_PER_FRAME
-
     out = {}
     try:
         for name, value in f_locals.items():

@@ -26,7 +26,7 @@ def _emit_burst(logger, n):
 def test_server_down_connection_refused(make_logger):
     logger, handler = make_logger("http://k@127.0.0.1:%d/1" % refused_port())
     slowest = _emit_burst(logger, 50)
-    assert slowest < 0.05
+    assert slowest < 0.5
     assert handler.client.flush(5)
     dropped = handler.client.transport.dropped
     # One connection attempt failed; the rest fell into the backoff window instead of retrying.
@@ -36,12 +36,14 @@ def test_server_down_connection_refused(make_logger):
 
 
 def test_hanging_server_never_blocks_the_caller(make_logger, black_hole):
-    logger, handler = make_logger(black_hole.dsn, timeout=0.5, queue_size=20)
+    # The sender waits 1 s for an answer that never comes. A caller that waited on the network would
+    # take that long; the bounds below leave room for GC pauses and GIL hand-offs, not for that.
+    logger, handler = make_logger(black_hole.dsn, timeout=1.0, queue_size=20)
     started = time.perf_counter()
     slowest = _emit_burst(logger, 300)
     elapsed = time.perf_counter() - started
-    assert slowest < 0.05
-    assert elapsed < 2.0  # 300 events, while the sender is stuck on an unanswered request
+    assert slowest < 0.5
+    assert elapsed < 0.9  # 300 events, all while the sender is stuck on an unanswered request
     # flush honours its timeout even though the sender is stuck
     t0 = time.perf_counter()
     assert handler.client.flush(0.2) is False

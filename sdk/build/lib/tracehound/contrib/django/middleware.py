@@ -1,0 +1,58 @@
+"""Per-request scope: events captured while a request runs (logged or raised) carry its data.
+
+Each request runs in its own isolation scope, so tags, user and breadcrumbs set during one request
+never show on another's events. The request dict is built only when an event is captured. Works in
+sync (WSGI) and async (ASGI) stacks.
+"""
+
+from __future__ import annotations
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+
+import tracehound
+from tracehound.scope import pop_scope, push_scope
+
+from . import settings as th_settings
+from .request import request_data
+
+
+class TracehoundMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def _enter(self, request):
+        token = push_scope()
+        client = tracehound.get_client()
+        pii = client.send_default_pii or th_settings.get("SEND_DEFAULT_PII")
+        tracehound.current_scope().request = lambda: request_data(request, pii)
+        return token
+
+    def __call__(self, request):
+        if self.async_mode:
+            return self.__acall__(request)
+        token = self._enter(request)
+        try:
+            return self.get_response(request)
+        finally:
+            pop_scope(token)
+
+    async def __acall__(self, request):
+        token = self._enter(request)
+        try:
+            return await self.get_response(request)
+        finally:
+            pop_scope(token)
+
+    def process_exception(self, request, exception):
+        """Unhandled view exceptions; ``django.request`` logging the same one later is deduplicated."""
+        try:
+            tracehound.get_client().capture_exception(exception, handled=False, mechanism="django")
+        except Exception:
+            pass
+        return None

@@ -1,0 +1,60 @@
+"""Request data for events, built only when an event is captured during a request."""
+
+from __future__ import annotations
+
+from tracehound.serialize import cap_string
+
+_EXTRA_HEADERS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
+
+
+def _headers(meta) -> dict:
+    headers = {}
+    for key, value in list(meta.items()):
+        if key.startswith("HTTP_"):
+            name = "-".join(part.capitalize() for part in key[5:].split("_"))
+        elif key in _EXTRA_HEADERS:
+            name = _EXTRA_HEADERS[key]
+        else:
+            continue
+        headers[name] = cap_string(str(value), 1024)
+    return headers
+
+
+def request_data(request, send_default_pii: bool) -> dict:
+    meta = request.META
+    try:
+        url = "%s://%s%s" % (request.scheme, request.get_host(), request.path)
+    except Exception:  # DisallowedHost and friends: still report the error
+        url = "%s://%s%s" % (meta.get("wsgi.url_scheme", "http"), meta.get("SERVER_NAME", ""), request.path)
+    data = {
+        "method": request.method,
+        "url": cap_string(url, 2048),
+        "query_string": cap_string(meta.get("QUERY_STRING", ""), 2048),
+        "headers": _headers(meta),
+        "env": {"SERVER_NAME": meta.get("SERVER_NAME"), "SERVER_PORT": meta.get("SERVER_PORT")},
+    }
+    if send_default_pii:
+        data["env"]["REMOTE_ADDR"] = meta.get("REMOTE_ADDR")
+        user = user_data(request)
+        if user:
+            data["_user"] = user
+    else:
+        data["headers"].pop("Cookie", None)
+    return data
+
+
+def user_data(request):
+    user = getattr(request, "user", None)  # may evaluate the lazy user (one session/DB lookup)
+    try:
+        if user is None or not user.is_authenticated:
+            return None
+        data = {"id": str(user.pk)}
+        username = user.get_username()
+        if username:
+            data["username"] = username
+        email = getattr(user, "email", None)
+        if email:
+            data["email"] = email
+        return data
+    except Exception:
+        return None
