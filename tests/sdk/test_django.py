@@ -68,6 +68,20 @@ def test_logged_error_during_a_request_carries_the_request(server):
         assert [c["message"] for c in event["breadcrumbs"]["values"]] == ["slow basket"]
 
 
+def test_async_view_under_asgi_is_reported_with_request_and_user(server):
+    proc = run(["tests/sdk/djangoproject/drive.py", "async:/async-crash/?x=1"], dsn=server.dsn, pii=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "/async-crash/?x=1 500" in proc.stdout
+    (event,) = server.events()
+    value = event["exception"]["values"][-1]
+    assert value["type"] == "LookupError" and value["mechanism"]["type"] == "django"
+    assert value["stacktrace"]["frames"][-1]["function"] == "async_crash"
+    assert event["request"]["url"] == "http://testserver/async-crash/"
+    assert event["request"]["headers"]["Authorization"] == "[Filtered]"
+    assert event["user"]["username"] == "ada"
+    assert [c["message"] for c in event["breadcrumbs"]["values"]] == ["async basket for ada"]
+
+
 def test_system_check_reports_an_invalid_dsn():
     proc = run(["-m", "django", "check"], dsn="https://key@example.com/not-a-project")
     assert proc.returncode != 0

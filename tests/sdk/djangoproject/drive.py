@@ -11,7 +11,8 @@ def main():
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.test import Client
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient, Client
 
     import tracehound
 
@@ -19,8 +20,14 @@ def main():
     user = get_user_model().objects.create_user("ada", "ada@example.org", "correct horse")
     client = Client(raise_request_exception=False)
     client.force_login(user)
+    async_client = AsyncClient(raise_request_exception=False)
+    async_client.force_login(user)
     for url in sys.argv[1:]:
-        response = client.get(url, HTTP_AUTHORIZATION="Bearer s3cret", HTTP_X_REQUEST_ID="req-1")
+        if url.startswith("async:"):  # through the ASGI handler, as under daphne
+            url = url[len("async:") :]
+            response = async_to_sync(async_client.get)(url, headers={"authorization": "Bearer s3cret"})
+        else:
+            response = client.get(url, HTTP_AUTHORIZATION="Bearer s3cret", HTTP_X_REQUEST_ID="req-1")
         print(url, response.status_code)
     assert tracehound.flush(5)
 

@@ -18,4 +18,10 @@ def logged(request):
     return HttpResponse("ok")
 
 
-urlpatterns = [path("crash/", crash), path("logged/", logged)]
+async def async_crash(request):
+    user = await request.auser()
+    logger.info("async basket for %s", user)
+    raise LookupError("no basket for %s" % user)
+
+
+urlpatterns = [path("crash/", crash), path("logged/", logged), path("async-crash/", async_crash)]
