@@ -1,6 +1,15 @@
+"""The triage pages. Readable without JavaScript; live.js adds the websocket that keeps them current."""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from frontend import access, issue_detail, listing
+from frontend.charts import histogram
+from frontend.consumers import LIVE_SOCKET_PATH
+from frontend.event_view import event_view
 from projects.models import Project
 from projects.services import active_key
 
@@ -10,3 +19,79 @@ def home(request):
     projects = Project.objects.visible_to(request.user).order_by("name")
     rows = [{"project": project, "dsn": active_key(project).dsn} for project in projects]
     return render(request, "frontend/home.html", {"rows": rows})
+
+
+def _issue_list(request, project=None):
+    params = listing.ListParams.from_querydict(request.GET)
+    project_ids = [project.pk] if project else access.visible_project_ids(request.user)
+    page = listing.issue_page(project_ids, params)
+    socket = {"q": params.query, "sort": params.sort, "level": params.level}
+    socket.update({"environment": params.environment, "release": params.release})
+    if project:
+        socket["project"] = project.pk
+    if params.cursor:
+        socket["cursor"] = "1"  # only the first page takes new issues at the top
+    return render(
+        request,
+        "frontend/issue_list.html",
+        {
+            "project": project,
+            "params": params,
+            "page": page,
+            "sorts": [
+                ("last_seen", "Last seen"),
+                ("first_seen", "First seen"),
+                ("times_seen", "Events"),
+                ("users", "Users"),
+            ],
+            "levels": listing.LEVELS,
+            "next_query": urlencode(params.as_query(cursor=page.next_cursor)) if page.next_cursor else "",
+            "first_query": urlencode(params.as_query(cursor="")),
+            "live": {"socket": f"{LIVE_SOCKET_PATH}?{urlencode(socket)}"},
+        },
+    )
+
+
+@login_required
+def all_issues(request):
+    return _issue_list(request)
+
+
+@login_required
+def project_issues(request, project_id: int):
+    return _issue_list(request, access.visible_project(request.user, project_id))
+
+
+@login_required
+def issue(request, issue_id: int, event_pk: int | None = None):
+    issue = access.visible_issue(request.user, issue_id)
+    event = access.event_of_issue(issue, event_pk) if event_pk else issue_detail.latest_event(issue)
+    charts = issue_detail.histograms(issue)
+    return render(
+        request,
+        "frontend/issue_detail.html",
+        {
+            "project": issue.project,
+            "issue": issue,
+            "event": event,
+            "view": event_view(event.data) if event else None,
+            "neighbours": issue_detail.neighbours(event) if event else {},
+            "facets": issue_detail.tag_facets(issue),
+            "day_chart": histogram(charts["day"]),
+            "month_chart": histogram(charts["month"]),
+            "groupings": issue.groupings.order_by("created_at", "id"),
+            "history": issue_detail.history(issue),
+            "live": {"socket": f"{LIVE_SOCKET_PATH}?{urlencode({'issue': issue.pk})}"},
+        },
+    )
+
+
+@login_required
+def project_settings(request, project_id: int):
+    project = access.visible_project(request.user, project_id)
+    dsn = active_key(project).dsn
+    return render(
+        request,
+        "frontend/project_settings.html",
+        {"project": project, "dsn": dsn, "base_url": settings.TRACEHOUND["BASE_URL"]},
+    )

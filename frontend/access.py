@@ -1,0 +1,35 @@
+"""Who may see what in the UI: every page, API call and websocket goes through these, so a foreign id is a 404."""
+
+from django.http import Http404
+
+from issues.models import Event, Issue
+from projects.models import Project
+
+
+def visible_project_ids(user) -> list[int]:
+    return list(Project.objects.visible_to(user).order_by("name", "id").values_list("id", flat=True))
+
+
+def visible_project(user, project_id: int) -> Project:
+    project = Project.objects.visible_to(user).filter(pk=project_id).first()
+    if project is None:
+        raise Http404("No such project")
+    return project
+
+
+def visible_issue(user, issue_id: int) -> Issue:
+    issue = (
+        Issue.objects.select_related("project")
+        .filter(pk=issue_id, project__in=Project.objects.visible_to(user).values("id"))
+        .first()
+    )
+    if issue is None:
+        raise Http404("No such issue")
+    return issue
+
+
+def event_of_issue(issue: Issue, event_pk: int) -> Event:
+    event = Event.objects.filter(pk=event_pk, issue=issue).first()
+    if event is None:
+        raise Http404("No such event")
+    return event

@@ -1,0 +1,130 @@
+"""The issue list: which issues match, in which order, one keyset page at a time, with their 24-hour sparklines.
+
+Every figure shown comes from stored counters (Issue.times_seen, users_seen) and the hourly rollup, and pages are
+found by keyset on (sort value, id), which the Issue indexes serve; nothing here counts or scans Event rows.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from issues.models import Issue, IssueHourlyCount
+from issues.search import search_issues
+
+PAGE_SIZE = 50
+DEFAULT_QUERY = "is:unresolved"
+# The sort names people see in URLs, mapped to the Issue field each orders by (descending, newest/most first).
+SORTS = {"last_seen": "last_seen", "first_seen": "first_seen", "times_seen": "times_seen", "users": "users_seen"}
+DEFAULT_SORT = "last_seen"
+DATETIME_SORT_FIELDS = {"last_seen", "first_seen"}
+LEVELS = ["fatal", "error", "warning", "info", "debug"]
+
+
+@dataclass(frozen=True)
+class ListParams:
+    """What one issue list shows, as given in its URL (and by the live page in its websocket URL)."""
+
+    query: str = DEFAULT_QUERY
+    sort: str = DEFAULT_SORT
+    cursor: str = ""
+    level: str = ""
+    environment: str = ""
+    release: str = ""
+
+    @classmethod
+    def from_querydict(cls, data) -> "ListParams":
+        sort = data.get("sort", DEFAULT_SORT)
+        level = data.get("level", "")
+        return cls(
+            query=data.get("q", DEFAULT_QUERY)[:1000],
+            sort=sort if sort in SORTS else DEFAULT_SORT,
+            cursor=data.get("cursor", "")[:100],
+            level=level if level in LEVELS else "",
+            environment=data.get("environment", "")[:200],
+            release=data.get("release", "")[:200],
+        )
+
+    def search_text(self) -> str:
+        """The query with the filter fields added as terms (quoted, since values may hold spaces)."""
+        terms = [self.query]
+        for key in ("level", "environment", "release"):
+            value = getattr(self, key).replace('"', "")
+            if value:
+                terms.append(f'{key}:"{value}"')
+        return " ".join(terms)
+
+    def as_query(self, **changes) -> dict:
+        """URL parameters of this list, with `changes` applied (empty values left out)."""
+        values = {
+            "q": self.query,
+            "sort": self.sort,
+            "level": self.level,
+            "environment": self.environment,
+            "release": self.release,
+            "cursor": self.cursor,
+        }
+        values.update(changes)
+        return {key: value for key, value in values.items() if value}
+
+
+def matching_issues(project_ids: list[int], params: ListParams) -> QuerySet:
+    return search_issues(Issue.objects.filter(project_id__in=project_ids), params.search_text())
+
+
+def _encode_cursor(issue: Issue, field: str) -> str:
+    value = getattr(issue, field)
+    return f"{value.isoformat() if isinstance(value, datetime) else value}~{issue.pk}"
+
+
+def _after_cursor(issues: QuerySet, field: str, cursor: str) -> QuerySet:
+    """Issues after `cursor` in descending (field, id) order; an unreadable cursor means the first page."""
+    value_text, _, id_text = cursor.rpartition("~")
+    try:
+        last_id = int(id_text)
+        value = datetime.fromisoformat(value_text) if field in DATETIME_SORT_FIELDS else int(value_text)
+    except ValueError:
+        return issues
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return issues
+    return issues.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": last_id}))
+
+
+@dataclass
+class IssuePage:
+    issues: list
+    next_cursor: str
+    total: int
+
+
+def issue_page(project_ids: list[int], params: ListParams) -> IssuePage:
+    field = SORTS[params.sort]
+    matching = matching_issues(project_ids, params)
+    page = matching.select_related("project").order_by(f"-{field}", "-id")
+    if params.cursor:
+        page = _after_cursor(page, field, params.cursor)
+    issues = list(page[: PAGE_SIZE + 1])
+    next_cursor = _encode_cursor(issues[PAGE_SIZE - 1], field) if len(issues) > PAGE_SIZE else ""
+    issues = issues[:PAGE_SIZE]
+    attach_sparklines(issues)
+    return IssuePage(issues=issues, next_cursor=next_cursor, total=matching.count())
+
+
+def hours_of_last_day(now: datetime | None = None) -> list[datetime]:
+    """The 24 hour buckets ending with the current one, oldest first."""
+    current = (now or timezone.now()).replace(minute=0, second=0, microsecond=0)
+    return [current - timedelta(hours=23 - i) for i in range(24)]
+
+
+def attach_sparklines(issues: list) -> None:
+    """Set `issue.last_day` to its 24 (hour label, count) buckets, oldest first, with one query for the page."""
+    hours = hours_of_last_day()
+    counts: dict[int, dict[datetime, int]] = {issue.pk: {} for issue in issues}
+    rows = IssueHourlyCount.objects.filter(issue_id__in=list(counts), hour__gte=hours[0]).values_list(
+        "issue_id", "hour", "count"
+    )
+    for issue_id, hour, count in rows:
+        counts[issue_id][hour] = count
+    for issue in issues:
+        issue.last_day = [(f"{hour:%H}:00", counts[issue.pk].get(hour, 0)) for hour in hours]
