@@ -204,19 +204,23 @@ class Client:
             error = sys.exc_info()[1]
         elif isinstance(error, tuple):
             error = error[1]
-        if error is None or _mark_captured(error) or self._should_drop():
+        if not isinstance(error, BaseException) or _mark_captured(error) or self._should_drop():
             return None
-        event = {
+        event = self.exception_event(error, level=level, handled=handled, mechanism=mechanism)
+        return self._enqueue(event, extra, tags, contexts, fingerprint, logger, logentry, request)
+
+    def exception_event(self, error, *, level="error", handled=True, mechanism="generic") -> dict:
+        """The caller's-thread part of an exception event: the chain with frames and locals copied."""
+        values = capture_exception_chain(error, self.include_local_variables)
+        if values:
+            values[-1]["mechanism"] = {"type": mechanism, "handled": bool(handled)}
+        return {
             "event_id": _new_event_id(),
             "timestamp": time.time(),
             "level": level,
             "platform": "python",
+            "exception": {"values": values},
         }
-        values = capture_exception_chain(error, self.include_local_variables)
-        if values:
-            values[-1]["mechanism"] = {"type": mechanism, "handled": bool(handled)}
-        event["exception"] = {"values": values}
-        return self._enqueue(event, extra, tags, contexts, fingerprint, logger, logentry, request)
 
     def capture_message(self, message, level: str = "info", *, extra=None, tags=None, contexts=None,
                         fingerprint=None, logger=None, logentry=None, request=None):

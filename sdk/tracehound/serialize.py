@@ -63,82 +63,127 @@ def safe_repr(value, limit: int = MAX_STRING_LENGTH) -> str:
     return cap_string(text, limit)
 
 
+_SEQUENCES = (list, tuple, set, frozenset)
+_INT_MIN = -(2**63)
+_INT_MAX = 2**63
+
+
 def capture_value(value, depth: int = 0, _seen=None):
-    """Return a JSON-ready copy of ``value`` with every limit applied; never raises."""
+    """Return a JSON-ready copy of ``value`` with every limit applied; never raises.
+
+    Scalars are returned as they are (strings cut), containers copied up to ``MAX_DEPTH`` levels and
+    ``MAX_BREADTH`` items, anything else becomes a capped repr. Scalars inside containers are handled
+    inline: a Python call per value is most of the cost, and this runs on the caller's thread."""
     t = type(value)
     if t is str:
         return value if len(value) <= MAX_STRING_LENGTH else value[:MAX_STRING_LENGTH] + "..."
     if t is int:
-        if -(2**63) <= value < 2**63:
-            return value
-        return safe_repr(value)
+        return value if _INT_MIN <= value < _INT_MAX else safe_repr(value)
     if t is bool or t is _NoneType:
         return value
     if t is float:
-        return value if math.isfinite(value) else repr(value)
-    if t is dict or t is list or t is tuple or t is set or t is frozenset:
+        return value if value - value == 0.0 else repr(value)  # nan and inf give nan here
+    if t is dict:
+        if depth >= MAX_DEPTH:
+            return "<dict with %d items>" % len(value)
+        return _copy_dict(value, depth, _seen)
+    if t in _SEQUENCES:
         if depth >= MAX_DEPTH:
             return "<%s with %d items>" % (t.__name__, len(value))
-        if _seen is None:
-            _seen = set()
-        vid = id(value)
-        if vid in _seen:
-            return "<cycle %s>" % t.__name__
-        _seen.add(vid)
-        try:
-            if t is dict:
-                out = {}
-                n = 0
-                for k, v in value.items():
-                    if n >= MAX_BREADTH:
-                        out["..."] = "%d more items" % (len(value) - n)
-                        break
-                    n += 1
-                    key = k if type(k) is str else safe_repr(k, 100)
-                    if is_secret_key(key):
-                        out[key] = FILTERED
-                        continue
-                    tv = type(v)  # scalars inline: most values are, and a call per value is the cost
-                    if (tv is str and len(v) <= MAX_STRING_LENGTH) or tv is bool or tv is _NoneType:
-                        out[key] = v
-                    elif tv is int and -(2**63) <= v < 2**63:
-                        out[key] = v
-                    else:
-                        out[key] = capture_value(v, depth + 1, _seen)
-            else:
-                out = []
-                for v in value:
-                    if len(out) >= MAX_BREADTH:
-                        out.append("...%d more items" % (len(value) - MAX_BREADTH))
-                        break
-                    tv = type(v)
-                    if (tv is str and len(v) <= MAX_STRING_LENGTH) or tv is bool or tv is _NoneType:
-                        out.append(v)
-                    elif tv is int and -(2**63) <= v < 2**63:
-                        out.append(v)
-                    else:
-                        out.append(capture_value(v, depth + 1, _seen))
-            return out
-        except RuntimeError:
-            return "<%s changed during capture>" % t.__name__
-        except BaseException:
-            return safe_repr(value)
-        finally:
-            _seen.discard(vid)
+        return _copy_sequence(value, depth, _seen)
     return safe_repr(value)
+
+
+def _copy_dict(value, depth, _seen):
+    vid = id(value)
+    if _seen is None:
+        _seen = {vid}
+    elif vid in _seen:
+        return "<cycle dict>"
+    else:
+        _seen.add(vid)
+    out = {}
+    secret = _secret_cache
+    try:
+        for k, v in value.items():
+            if len(out) >= MAX_BREADTH:
+                out["..."] = "%d more items" % (len(value) - MAX_BREADTH)
+                break
+            key = k if type(k) is str else safe_repr(k, 100)
+            is_secret = secret.get(key)
+            if is_secret is None:
+                is_secret = is_secret_key(key)
+            if is_secret:
+                out[key] = FILTERED
+                continue
+            tv = type(v)
+            if tv is str:
+                out[key] = v if len(v) <= MAX_STRING_LENGTH else v[:MAX_STRING_LENGTH] + "..."
+            elif tv is bool or tv is _NoneType or (tv is int and _INT_MIN <= v < _INT_MAX):
+                out[key] = v
+            else:
+                out[key] = capture_value(v, depth + 1, _seen)
+        return out
+    except RuntimeError:
+        return "<dict changed during capture>"
+    except BaseException:
+        return safe_repr(value)
+    finally:
+        _seen.discard(vid)
+
+
+def _copy_sequence(value, depth, _seen):
+    vid = id(value)
+    if _seen is None:
+        _seen = {vid}
+    elif vid in _seen:
+        return "<cycle %s>" % type(value).__name__
+    else:
+        _seen.add(vid)
+    out = []
+    append = out.append
+    try:
+        for v in value:
+            if len(out) >= MAX_BREADTH:
+                append("...%d more items" % (len(value) - MAX_BREADTH))
+                break
+            tv = type(v)
+            if tv is str:
+                append(v if len(v) <= MAX_STRING_LENGTH else v[:MAX_STRING_LENGTH] + "...")
+            elif tv is bool or tv is _NoneType or (tv is int and _INT_MIN <= v < _INT_MAX):
+                append(v)
+            else:
+                append(capture_value(v, depth + 1, _seen))
+        return out
+    except RuntimeError:
+        return "<%s changed during capture>" % type(value).__name__
+    except BaseException:
+        return safe_repr(value)
+    finally:
+        _seen.discard(vid)
 
 
 def capture_locals(f_locals) -> dict:
     """Copy a frame's locals (capped) with secret-looking names filtered."""
     out = {}
+    secret = _secret_cache
     try:
         for name, value in f_locals.items():
             if len(out) >= MAX_VARS_PER_FRAME:
                 break
             if name[:2] == "__" and name[-2:] == "__":  # module frames: __builtins__, __loader__, ...
                 continue
-            if is_secret_key(name):
+            is_secret = secret.get(name)
+            if is_secret is None:
+                is_secret = is_secret_key(name)
+            if is_secret:
                 out[name] = FILTERED
+                continue
+            t = type(value)
+            if t is str:
+                out[name] = value if len(value) <= MAX_STRING_LENGTH else value[:MAX_STRING_LENGTH] + "..."
+            elif t is bool or t is _NoneType or (t is int and _INT_MIN <= value < _INT_MAX):
+                out[name] = value
             else:
                 out[name] = capture_value(value)
     except BaseException:  # locals changed under us: keep what we have

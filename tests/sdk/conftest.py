@@ -1,7 +1,6 @@
 import logging
 
 import pytest
-
 import tracehound
 from tracehound import scope as scope_module
 
@@ -52,7 +51,7 @@ def make_logger(request):
 
     def make(dsn, name=None, **options):
         handler = tracehound.Handler(dsn=dsn, **options)
-        logger = logging.getLogger(name or "app.%s.%d" % (request.node.name, len(created)))
+        logger = logging.getLogger(name or f"app.{request.node.name}.{len(created)}")
         logger.setLevel(logging.DEBUG)
         logger.propagate = False
         logger.addHandler(handler)

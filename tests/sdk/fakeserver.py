@@ -74,7 +74,7 @@ class FakeServer:
 
     @property
     def dsn(self) -> str:
-        return "http://publickey@127.0.0.1:%d/42" % self.port
+        return f"http://publickey@127.0.0.1:{self.port}/42"
 
     def respond(self, status: int, headers=None, times: int = 1) -> None:
         for _ in range(times):
@@ -95,7 +95,7 @@ class FakeServer:
                 if len(self.requests) >= n:
                     return list(self.requests)
             time.sleep(0.01)
-        raise AssertionError("expected %d requests, got %d" % (n, len(self.requests)))
+        raise AssertionError(f"expected {n} requests, got {len(self.requests)}")
 
     def close(self) -> None:
         self.server.shutdown()
@@ -126,7 +126,7 @@ class BlackHole:
 
     @property
     def dsn(self) -> str:
-        return "http://publickey@127.0.0.1:%d/42" % self.port
+        return f"http://publickey@127.0.0.1:{self.port}/42"
 
     def close(self):
         self._stop = True

@@ -7,9 +7,8 @@ import logging
 import time
 
 import pytest
-from celery import Celery
-
 import tracehound
+from celery import Celery
 from tracehound.contrib import celery as th_celery
 from tracehound.contrib.celery import heartbeat
 
@@ -30,7 +29,7 @@ def test_failed_task_is_reported_with_name_args_and_retries(server, app):
     def charge(self, order_id, card_token="tok_1", amount=10):
         if self.request.retries < 2:
             raise self.retry(exc=ConnectionError("gateway busy"), countdown=0)
-        raise ValueError("card declined for order %d" % order_id)
+        raise ValueError(f"card declined for order {order_id}")
 
     result = charge.apply(args=(17,), kwargs={"card_token": "tok_secret", "amount": 30})
     assert result.failed()

@@ -99,7 +99,8 @@ def test_tracehound_test_command_reports_acceptance(server):
     proc = run(["-m", "django", "tracehound_test"], dsn=server.dsn)
     assert proc.returncode == 0, proc.stderr
     (event,) = server.events()
-    assert "Event %s accepted by %s" % (event["event_id"], "http://127.0.0.1:%d/api/42/envelope/" % server.port) in proc.stdout
+    expected = f"Event {event['event_id']} accepted by http://127.0.0.1:{server.port}/api/42/envelope/"
+    assert expected in proc.stdout
     assert event["exception"]["values"][0]["type"] == "TracehoundTestError"
 
 
@@ -113,7 +114,7 @@ def test_tracehound_test_command_reports_refusal(server):
 def test_tracehound_test_command_reports_unreachable_server():
     from .fakeserver import refused_port
 
-    proc = run(["-m", "django", "tracehound_test", "--dsn", "http://k@127.0.0.1:%d/1" % refused_port()])
+    proc = run(["-m", "django", "tracehound_test", "--dsn", f"http://k@127.0.0.1:{refused_port()}/1"])
     assert proc.returncode == 1
     assert "Could not reach" in proc.stderr and "ConnectionRefusedError" in proc.stderr
 

@@ -4,15 +4,14 @@ import logging
 import os
 
 import pytest
-
 import tracehound
 from tracehound.dsn import Dsn, InvalidDsn
 
 
 def _fail_deep(n, payload):
-    local_marker = "frame-%d" % n
+    local_marker = f"frame-{n}"
     if n == 0:
-        raise KeyError("missing %s" % local_marker)
+        raise KeyError(f"missing {local_marker}")
     return _fail_deep(n - 1, payload)
 
 
@@ -60,7 +59,7 @@ def test_logged_exception_has_frames_locals_context_lines_and_logentry(server, m
     assert last["abs_path"] == os.path.abspath(__file__)
     assert last["filename"] == os.path.join("tests", "sdk", "test_events.py")
     assert last["in_app"] is True
-    assert last["context_line"].strip() == 'raise KeyError("missing %s" % local_marker)'
+    assert last["context_line"].strip() == 'raise KeyError(f"missing {local_marker}")'
     assert len(last["pre_context"]) == 5 and len(last["post_context"]) == 5
     assert last["pre_context"][-1].strip() == "if n == 0:"
     assert last["vars"]["n"] == 0
@@ -78,7 +77,7 @@ def test_exception_chain_cause_and_context_oldest_first(server):
             except KeyError as exc:
                 raise ValueError("bad value") from exc
         except ValueError:
-            raise RuntimeError("while handling")
+            raise RuntimeError("while handling")  # noqa: B904 - the implicit __context__ is the point
     except RuntimeError:
         event_id = tracehound.capture_exception()
     assert event_id
@@ -166,7 +165,8 @@ def test_scrubbing_applies_to_extra_request_like_data_and_before_send_sees_it(se
 
     tracehound.init(dsn=server.dsn, before_send=before_send)
     tracehound.capture_message(
-        "hello", extra={"Authorization": "Bearer x", "nested": {"SessionId": "s", "plain": "p"}, "x": [{"csrftoken": 1}]}
+        "hello",
+        extra={"Authorization": "Bearer x", "nested": {"SessionId": "s", "plain": "p"}, "x": [{"csrftoken": 1}]},
     )
     event = _one_event(server)
     assert event["extra"] == {"Authorization": "[Filtered]", "nested": {"SessionId": "[Filtered]", "plain": "p"},
@@ -214,7 +214,7 @@ def test_envelope_protocol_headers(server):
     assert headers["Content-Type"] == "application/x-sentry-envelope"
     assert headers["Content-Encoding"] == "gzip"
     assert headers["X-Sentry-Auth"] == (
-        "Sentry sentry_version=7, sentry_key=publickey, sentry_client=tracehound/%s" % tracehound.__version__
+        f"Sentry sentry_version=7, sentry_key=publickey, sentry_client=tracehound/{tracehound.__version__}"
     )
     assert envelope["header"]["event_id"] == event_id
     assert envelope["header"]["dsn"] == server.dsn

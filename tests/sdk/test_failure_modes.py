@@ -3,7 +3,6 @@
 import time
 
 import pytest
-
 import tracehound
 from tracehound.transport import parse_rate_limits, parse_retry_after
 
@@ -16,7 +15,7 @@ def _emit_burst(logger, n):
     for i in range(n):
         start = time.perf_counter()
         try:
-            raise ValueError("burst %d" % i)
+            raise ValueError(f"burst {i}")
         except ValueError:
             logger.exception("burst")
         slowest = max(slowest, time.perf_counter() - start)
@@ -24,7 +23,7 @@ def _emit_burst(logger, n):
 
 
 def test_server_down_connection_refused(make_logger):
-    logger, handler = make_logger("http://k@127.0.0.1:%d/1" % refused_port())
+    logger, handler = make_logger(f"http://k@127.0.0.1:{refused_port()}/1")
     slowest = _emit_burst(logger, 50)
     assert slowest < 0.5
     assert handler.client.flush(5)
@@ -156,7 +155,7 @@ def test_parse_rate_limits_and_retry_after():
 
 def test_full_queue_drops_and_counts(black_hole):
     client = tracehound.init(dsn=black_hole.dsn, queue_size=5, timeout=0.3)
-    sent = [tracehound.capture_message("m%d" % i) for i in range(50)]
+    sent = [tracehound.capture_message(f"m{i}") for i in range(50)]
     # the sender holds at most one item, the queue five: the rest are dropped, not waited for
     assert sum(1 for x in sent if x) <= 7
     assert client.transport.dropped["queue_full"] >= 43

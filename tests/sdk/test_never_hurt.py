@@ -8,7 +8,6 @@ import threading
 import warnings
 
 import pytest
-
 import tracehound
 from tracehound.handler import Handler
 from tracehound.serialize import capture_value, to_json_bytes
@@ -175,7 +174,7 @@ def test_concurrent_emits_from_many_threads(server, make_logger):
     def work(n):
         for i in range(20):
             try:
-                raise ValueError("t%d-%d" % (n, i))
+                raise ValueError(f"t{n}-{i}")
             except ValueError:
                 logger.exception("thread failure")
 
@@ -216,7 +215,7 @@ def test_dict_changed_during_iteration():
             self.target = target
 
         def __repr__(self):
-            self.target["new-%d" % len(self.target)] = 1
+            self.target[f"new-{len(self.target)}"] = 1
             return "<Sneaky>"
 
     d = {}

@@ -24,27 +24,26 @@ def run_script(code: str, timeout: float = 20.0):
 
 def test_exit_flushes_pending_events(server):
     proc, _ = run_script(
-        """
+        f"""
         import logging, tracehound
         logger = logging.getLogger("app")
-        logger.addHandler(tracehound.Handler(dsn=%r))
+        logger.addHandler(tracehound.Handler(dsn={server.dsn!r}))
         for i in range(5):
-            logger.error("sent at exit %%d", i)
+            logger.error("sent at exit %d", i)
         """
-        % server.dsn
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     server.wait_for_requests(5, timeout=2)
-    assert sorted(e["logentry"]["formatted"] for e in server.events()) == ["sent at exit %d" % i for i in range(5)]
+    assert sorted(e["logentry"]["formatted"] for e in server.events()) == [f"sent at exit {i}" for i in range(5)]
 
 
 def test_exit_with_a_hanging_server_waits_at_most_two_seconds(black_hole):
     proc, elapsed = run_script(
-        """
+        f"""
         import logging, time, tracehound
         logger = logging.getLogger("app")
-        logger.addHandler(tracehound.Handler(dsn=%r, timeout=30))
+        logger.addHandler(tracehound.Handler(dsn={black_hole.dsn!r}, timeout=30))
         for i in range(50):
             try:
                 raise ValueError(i)
@@ -53,7 +52,6 @@ def test_exit_with_a_hanging_server_waits_at_most_two_seconds(black_hole):
         time.sleep(0.2)  # the sender is now blocked on the black hole
         import sys; sys.stdout.write("started\\n"); sys.stdout.flush()
         """
-        % black_hole.dsn
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "started\n"
@@ -66,13 +64,12 @@ def test_shutdown_while_sending_prints_no_traceback(server):
     # Exiting with the sender busy and events still queued, many times: nothing on stderr.
     for _ in range(3):
         proc, _ = run_script(
-            """
+            f"""
             import tracehound
-            tracehound.init(dsn=%r, shutdown_timeout=0.01)
+            tracehound.init(dsn={server.dsn!r}, shutdown_timeout=0.01)
             for i in range(100):
-                tracehound.capture_message("m%%d" %% i)
+                tracehound.capture_message("m%d" % i)
             """
-            % server.dsn
         )
         assert proc.returncode == 0
         assert proc.stderr == ""
@@ -81,9 +78,9 @@ def test_shutdown_while_sending_prints_no_traceback(server):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
 def test_fork_restarts_the_sender_in_the_child(server):
     proc, _ = run_script(
-        """
+        f"""
         import os, sys, tracehound
-        client = tracehound.init(dsn=%r)
+        client = tracehound.init(dsn={server.dsn!r})
         tracehound.capture_message("from parent")
         assert client.flush(5)
         parent_thread = client.transport._thread
@@ -97,7 +94,6 @@ def test_fork_restarts_the_sender_in_the_child(server):
         assert client.flush(5)
         sys.exit(os.waitstatus_to_exitcode(status))
         """
-        % server.dsn
     )
     assert proc.returncode == 0, proc.stderr
     server.wait_for_requests(3)
@@ -108,13 +104,13 @@ def test_fork_restarts_the_sender_in_the_child(server):
 
 def test_multiprocessing_fork_children_report(server):
     proc, _ = run_script(
-        """
+        f"""
         import multiprocessing, tracehound
-        tracehound.init(dsn=%r)
+        tracehound.init(dsn={server.dsn!r})
         tracehound.capture_message("parent")
 
         def work(n):
-            tracehound.capture_message("worker %%d" %% n)
+            tracehound.capture_message("worker %d" % n)
             return tracehound.flush(5)
 
         if __name__ == "__main__":
@@ -122,8 +118,7 @@ def test_multiprocessing_fork_children_report(server):
             with ctx.Pool(2) as pool:
                 assert all(pool.map(work, range(4)))
         """
-        % server.dsn
     )
     assert proc.returncode == 0, proc.stderr
     server.wait_for_requests(5)
-    assert sorted(e["logentry"]["message"] for e in server.events()) == ["parent"] + ["worker %d" % n for n in range(4)]
+    assert sorted(e["logentry"]["message"] for e in server.events()) == ["parent"] + [f"worker {n}" for n in range(4)]

@@ -41,9 +41,9 @@ def test_isolation_scopes_keep_threads_apart(server):
         with tracehound.isolation_scope():
             tracehound.set_user({"id": user_id})
             tracehound.set_tag("worker", user_id)
-            tracehound.add_breadcrumb(message="crumb of %s" % user_id)
+            tracehound.add_breadcrumb(message=f"crumb of {user_id}")
             barrier.wait()
-            tracehound.capture_message("from %s" % user_id)
+            tracehound.capture_message(f"from {user_id}")
 
     threads = [threading.Thread(target=request, args=(u,)) for u in ("u1", "u2")]
     for t in threads:
@@ -54,10 +54,10 @@ def test_isolation_scopes_keep_threads_apart(server):
     assert tracehound.flush(5)
     by_message = {e["logentry"]["message"]: e for e in server.events()}
     for user_id in ("u1", "u2"):
-        event = by_message["from %s" % user_id]
+        event = by_message[f"from {user_id}"]
         assert event["user"] == {"id": user_id}
         assert event["tags"] == {"global": "yes", "worker": user_id}
-        assert [c["message"] for c in event["breadcrumbs"]["values"]] == ["crumb of %s" % user_id]
+        assert [c["message"] for c in event["breadcrumbs"]["values"]] == [f"crumb of {user_id}"]
     outside = by_message["outside"]
     assert "user" not in outside and outside["tags"] == {"global": "yes"} and "breadcrumbs" not in outside
 
@@ -65,7 +65,7 @@ def test_isolation_scopes_keep_threads_apart(server):
 def test_breadcrumbs_are_capped(server):
     tracehound.init(dsn=server.dsn)
     for i in range(150):
-        tracehound.add_breadcrumb(message="b%d" % i)
+        tracehound.add_breadcrumb(message=f"b{i}")
     tracehound.capture_message("with crumbs")
     assert tracehound.flush(5)
     (event,) = server.events()

@@ -9,12 +9,11 @@ import django
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.sdk.djangoproject.settings")
     django.setup()
+    import tracehound
+    from asgiref.sync import async_to_sync
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from asgiref.sync import async_to_sync
     from django.test import AsyncClient, Client
-
-    import tracehound
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("ada", "ada@example.org", "correct horse")

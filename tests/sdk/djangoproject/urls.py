@@ -9,7 +9,7 @@ logger = logging.getLogger("shop.views")
 def crash(request):
     basket = {"items": 3, "voucher_token": "hidden"}
     logger.info("opening basket for %s", request.user)
-    raise ZeroDivisionError("basket total / %d" % (basket["items"] - 3))
+    raise ZeroDivisionError(f"basket total / {basket['items'] - 3}")
 
 
 def logged(request):
@@ -21,7 +21,7 @@ def logged(request):
 async def async_crash(request):
     user = await request.auser()
     logger.info("async basket for %s", user)
-    raise LookupError("no basket for %s" % user)
+    raise LookupError(f"no basket for {user}")
 
 
 urlpatterns = [path("crash/", crash), path("logged/", logged), path("async-crash/", async_crash)]

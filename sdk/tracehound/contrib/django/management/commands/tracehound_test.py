@@ -29,7 +29,8 @@ class Command(BaseCommand):
         try:
             raise TracehoundTestError("This is a test event sent by manage.py tracehound_test")
         except TracehoundTestError as exc:
-            event = _build_event(client, exc)
+            event = client.exception_event(exc, mechanism="tracehound_test")
+            event["logger"] = "tracehound.test"
         status, detail = client.transport.send_now(PendingEvent(client, event, global_scope.snapshot(), None))
         where = client.dsn.envelope_url
         if status is not None and 200 <= status < 300:
@@ -49,20 +50,3 @@ class Command(BaseCommand):
             return Client(value)
         return client
 
-
-def _build_event(client, exc):
-    import time
-
-    from tracehound.client import _new_event_id
-    from tracehound.stack import capture_exception_chain
-
-    values = capture_exception_chain(exc, client.include_local_variables)
-    values[-1]["mechanism"] = {"type": "tracehound_test", "handled": True}
-    return {
-        "event_id": _new_event_id(),
-        "timestamp": time.time(),
-        "level": "error",
-        "platform": "python",
-        "logger": "tracehound.test",
-        "exception": {"values": values},
-    }
