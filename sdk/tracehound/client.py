@@ -17,7 +17,7 @@ import weakref
 from .consts import MAX_BREADTH, MAX_MESSAGE_LENGTH, SDK_NAME, VERSION
 from .dsn import Dsn, InvalidDsn
 from .scope import current_scope
-from .serialize import capture_value, cap_string, safe_repr, scrub, scrub_query_string
+from .serialize import cap_string, capture_value, safe_repr, scrub, scrub_query_string
 from .stack import CONTEXT_LINES, InApp, capture_exception_chain, finish_frames
 from .transport import Item, Transport
 
@@ -222,8 +222,19 @@ class Client:
             "exception": {"values": values},
         }
 
-    def capture_message(self, message, level: str = "info", *, extra=None, tags=None, contexts=None,
-                        fingerprint=None, logger=None, logentry=None, request=None):
+    def capture_message(
+        self,
+        message,
+        level: str = "info",
+        *,
+        extra=None,
+        tags=None,
+        contexts=None,
+        fingerprint=None,
+        logger=None,
+        logentry=None,
+        request=None,
+    ):
         if self._should_drop():
             return None
         event = {
@@ -312,8 +323,14 @@ class Client:
                 request=request,
             )
         return self.capture_message(
-            formatted, level, extra=extra, tags=tags, fingerprint=fingerprint, logger=record.name,
-            logentry=logentry, request=request,
+            formatted,
+            level,
+            extra=extra,
+            tags=tags,
+            fingerprint=fingerprint,
+            logger=record.name,
+            logentry=logentry,
+            request=request,
         )
 
     def capture_checkin(self, monitor_slug, status, check_in_id=None, duration=None, monitor_config=None):

@@ -32,10 +32,7 @@ def _is_ignored(name: str) -> bool:
     head = name.split(".", 1)[0]
     if head in IGNORED_LOGGERS:
         return True
-    for ignored in IGNORED_LOGGERS:
-        if name.startswith(ignored + "."):
-            return True
-    return False
+    return any(name.startswith(ignored + ".") for ignored in IGNORED_LOGGERS)
 
 
 class Handler(logging.Handler):

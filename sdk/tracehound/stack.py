@@ -120,11 +120,10 @@ class InApp:
         elif module and self._matches(module, self.exclude):
             result = False
         elif not abs_path or abs_path.startswith("<"):
-            result = False
-        elif "site-packages" in abs_path or "dist-packages" in abs_path:
-            result = False
+            result = False  # code without a file: <string>, <frozen ...>
         else:
-            result = not abs_path.startswith(self.library_roots)
+            installed = "site-packages" in abs_path or "dist-packages" in abs_path
+            result = not installed and not abs_path.startswith(self.library_roots)
         if len(self._cache) > 10000:
             self._cache.clear()
         self._cache[key] = result

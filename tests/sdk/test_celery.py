@@ -70,6 +70,7 @@ def test_celery_failure_log_is_not_a_second_event(server, app):
     handler = tracehound.Handler(dsn=server.dsn)
     logger.addHandler(handler)
     try:
+
         @app.task(name="shop.boom")
         def boom():
             raise RuntimeError("boom")

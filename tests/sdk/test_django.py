@@ -60,8 +60,11 @@ def test_logged_error_during_a_request_carries_the_request(server):
     events = server.events()
     assert len(events) == 2
     for event in events:
-        assert event["logentry"] == {"message": "could not price basket %s", "params": [17],
-                                     "formatted": "could not price basket 17"}
+        assert event["logentry"] == {
+            "message": "could not price basket %s",
+            "params": [17],
+            "formatted": "could not price basket 17",
+        }
         assert event["request"]["url"] == "http://testserver/logged/"
         assert event["user"]["username"] == "ada"
         # breadcrumbs are per request: the second request does not carry the first one's

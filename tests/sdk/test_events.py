@@ -169,8 +169,11 @@ def test_scrubbing_applies_to_extra_request_like_data_and_before_send_sees_it(se
         extra={"Authorization": "Bearer x", "nested": {"SessionId": "s", "plain": "p"}, "x": [{"csrftoken": 1}]},
     )
     event = _one_event(server)
-    assert event["extra"] == {"Authorization": "[Filtered]", "nested": {"SessionId": "[Filtered]", "plain": "p"},
-                              "x": [{"csrftoken": "[Filtered]"}]}
+    assert event["extra"] == {
+        "Authorization": "[Filtered]",
+        "nested": {"SessionId": "[Filtered]", "plain": "p"},
+        "x": [{"csrftoken": "[Filtered]"}],
+    }
     assert event["tags"] == {"edited": "yes"}
     assert seen and seen[0]["event_id"] == event["event_id"]
 
@@ -209,7 +212,7 @@ def test_environment_variables_configure_init(server, monkeypatch):
 def test_envelope_protocol_headers(server):
     tracehound.init(dsn=server.dsn)
     event_id = tracehound.capture_message("protocol")
-    (path, headers, envelope), = server.wait_for_requests(1)
+    ((path, headers, envelope),) = server.wait_for_requests(1)
     assert path == "/api/42/envelope/"
     assert headers["Content-Type"] == "application/x-sentry-envelope"
     assert headers["Content-Encoding"] == "gzip"
@@ -239,8 +242,17 @@ def test_dsn_parses(raw, url, project):
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "not a url", "ftp://k@host/1", "https://host/1", "https://k@/1", "https://k@host/", "https://k@host/x",
-            "http://k@host:99999/1"]
+    "raw",
+    [
+        "",
+        "not a url",
+        "ftp://k@host/1",
+        "https://host/1",
+        "https://k@/1",
+        "https://k@host/",
+        "https://k@host/x",
+        "http://k@host:99999/1",
+    ],
 )
 def test_invalid_dsns_are_rejected(raw):
     with pytest.raises(InvalidDsn):

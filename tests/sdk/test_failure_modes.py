@@ -115,8 +115,9 @@ def test_429_retry_after_stops_everything_until_it_expires(server, make_logger):
 
 
 def test_429_rate_limit_header_is_per_category(server, make_logger):
-    server.respond(429, {"X-Sentry-Rate-Limits": "60:error;transaction:key:quota_exceeded, 1::organization",
-                         "Retry-After": "600"})
+    server.respond(
+        429, {"X-Sentry-Rate-Limits": "60:error;transaction:key:quota_exceeded, 1::organization", "Retry-After": "600"}
+    )
     logger, handler = make_logger(server.dsn)
     transport = handler.client.transport
     _emit_burst(logger, 1)

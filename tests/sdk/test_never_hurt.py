@@ -148,8 +148,9 @@ def test_handler_in_dictconfig(server):
     config = {
         "version": 1,
         "disable_existing_loggers": False,
-        "handlers": {"tracehound": {"class": "tracehound.Handler", "dsn": server.dsn, "level": "ERROR",
-                                    "release": "cfg-1"}},
+        "handlers": {
+            "tracehound": {"class": "tracehound.Handler", "dsn": server.dsn, "level": "ERROR", "release": "cfg-1"}
+        },
         "loggers": {"dictconfigured": {"handlers": ["tracehound"], "level": "INFO", "propagate": False}},
     }
     logging.config.dictConfig(config)

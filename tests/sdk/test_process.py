@@ -98,7 +98,9 @@ def test_fork_restarts_the_sender_in_the_child(server):
     assert proc.returncode == 0, proc.stderr
     server.wait_for_requests(3)
     assert sorted(e["logentry"]["message"] for e in server.events()) == [
-        "from child", "from parent", "from parent again"
+        "from child",
+        "from parent",
+        "from parent again",
     ]
 
 

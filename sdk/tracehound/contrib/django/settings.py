@@ -17,6 +17,12 @@ def get(name):
     return values.get(name, DEFAULTS[name])
 
 
+def _handler_class():
+    from tracehound.handler import Handler
+
+    return Handler
+
+
 def configured_dsns() -> list:
     """Every DSN the project configures: LOGGING handlers of class tracehound.Handler, TRACEHOUND["DSN"],
     then TRACEHOUND_DSN. Each as (where, value)."""
@@ -26,9 +32,9 @@ def configured_dsns() -> list:
     logging_config = getattr(settings, "LOGGING", None) or {}
     for name, handler in (logging_config.get("handlers") or {}).items():
         cls = handler.get("class") or handler.get("()")
-        if cls in ("tracehound.Handler", "tracehound.handler.Handler") or getattr(cls, "__name__", "") == "Handler":
-            if handler.get("dsn"):
-                found.append(("LOGGING handler %r" % name, handler["dsn"]))
+        is_ours = cls in ("tracehound.Handler", "tracehound.handler.Handler") or cls is _handler_class()
+        if is_ours and handler.get("dsn"):
+            found.append(("LOGGING handler %r" % name, handler["dsn"]))
     if get("DSN"):
         found.append(('TRACEHOUND["DSN"]', get("DSN")))
     if os.environ.get("TRACEHOUND_DSN"):

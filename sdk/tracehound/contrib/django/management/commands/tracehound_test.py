@@ -34,7 +34,8 @@ class Command(BaseCommand):
         status, detail = client.transport.send_now(PendingEvent(client, event, global_scope.snapshot(), None))
         where = client.dsn.envelope_url
         if status is not None and 200 <= status < 300:
-            self.stdout.write(self.style.SUCCESS("Event %s accepted by %s (HTTP %d)." % (event["event_id"], where, status)))
+            message = "Event %s accepted by %s (HTTP %d)." % (event["event_id"], where, status)
+            self.stdout.write(self.style.SUCCESS(message))
             return
         if status is None:
             raise CommandError("Could not reach %s: %s" % (where, detail))
@@ -49,4 +50,3 @@ class Command(BaseCommand):
         for _, value in th_settings.configured_dsns():
             return Client(value)
         return client
-
