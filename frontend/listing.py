@@ -56,7 +56,8 @@ class ListParams:
         return " ".join(terms)
 
     def as_query(self, **changes) -> dict:
-        """URL parameters of this list, with `changes` applied (empty values left out)."""
+        """URL parameters of this list, with `changes` applied (empty values left out, except an empty query,
+        which means "everything" rather than the default)."""
         values = {
             "q": self.query,
             "sort": self.sort,
@@ -66,7 +67,7 @@ class ListParams:
             "cursor": self.cursor,
         }
         values.update(changes)
-        return {key: value for key, value in values.items() if value}
+        return {key: value for key, value in values.items() if value or key == "q"}
 
 
 def matching_issues(project_ids: list[int], params: ListParams) -> QuerySet:

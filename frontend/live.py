@@ -76,10 +76,15 @@ def _list_update(subscription: Subscription, issue_ids: list[int], project_ids: 
         matching.filter(id__in=issue_ids).select_related("project").order_by(f"-{listing.SORTS[params.sort]}", "-id")
     )
     listing.attach_sparklines(changed)
+    # Changed issues that no longer match (resolved on an unresolved list, say) leave the page.
+    gone = Issue.objects.filter(id__in=issue_ids, project_id__in=project_ids).exclude(
+        id__in=[issue.pk for issue in changed]
+    )
     return render_to_string(
         "frontend/partials/list_update.html",
         {
             "issues": changed,
+            "gone": list(gone.values_list("id", flat=True)),
             "total": matching.count(),
             # Sorted by last seen, a changed issue belongs at the top of the first page; in other orders the row
             # is updated where it stands (and an issue not on the page waits for the next load).

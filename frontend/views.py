@@ -25,12 +25,11 @@ def _issue_list(request, project=None):
     params = listing.ListParams.from_querydict(request.GET)
     project_ids = [project.pk] if project else access.visible_project_ids(request.user)
     page = listing.issue_page(project_ids, params)
-    socket = {"q": params.query, "sort": params.sort, "level": params.level}
-    socket.update({"environment": params.environment, "release": params.release})
+    # The socket is told what the page shows, so that pushes carry only rows that match it; of the cursor it
+    # only needs to know that this is not the first page (which alone takes new issues at the top).
+    socket = params.as_query(cursor="1" if params.cursor else "")
     if project:
         socket["project"] = project.pk
-    if params.cursor:
-        socket["cursor"] = "1"  # only the first page takes new issues at the top
     return render(
         request,
         "frontend/issue_list.html",

@@ -90,6 +90,11 @@ def test_keyset_pages_cover_every_issue_once(member_client, project):
     second = member_client.get(f"{url}?{next_link}")
     assert len(rows_of(second)) == 7 and not second.context["next_query"]
     assert sorted(rows_of(first) + rows_of(second)) == sorted(issue.pk for issue in created)
+    # An emptied query (all statuses) is kept in the next page's link instead of reverting to the default.
+    resolved = make_issue(project, status=Issue.Status.RESOLVED, last_seen=now - timedelta(days=1))
+    everything = member_client.get(url, {"q": ""})
+    assert "q=&" in everything.context["next_query"]
+    assert resolved.pk in rows_of(member_client.get(f"{url}?{everything.context['next_query']}"))
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "~", "2026-01-01T00:00:00~x", "2026-01-01T00:00:00~5", "9" * 40])

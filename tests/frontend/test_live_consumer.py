@@ -1,0 +1,162 @@
+"""The live websocket through the real ASGI stack (origin check, session auth) and the real channel layer."""
+
+import pytest
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.routing import URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from config.asgi import application
+from frontend.routing import websocket_urlpatterns
+from issues.models import Issue
+from projects.models import TeamMembership
+from tests.frontend.factories import make_issue, make_user
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+ORIGIN = settings.TRACEHOUND["BASE_URL"].encode()
+
+
+def session_cookie(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+
+async def connect(path: str, user=None, origin: bytes = ORIGIN):
+    headers = [(b"origin", origin)]
+    if user is not None:
+        headers.append((b"cookie", await database_sync_to_async(session_cookie)(user)))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    return communicator, connected
+
+
+async def publish(project_id: int, issue_ids):
+    await get_channel_layer().group_send(
+        f"project.{project_id}", {"type": "project.changed", "project_id": project_id, "issue_ids": issue_ids}
+    )
+
+
+@pytest.fixture
+def setup(team, project, foreign_project):
+    member = make_user(team, "ada")
+    return {
+        "member": member,
+        "issue": make_issue(project, title="KeyError: sku"),
+        "foreign_issue": make_issue(foreign_project, title="Secret failure"),
+    }
+
+
+async def test_anonymous_is_refused(setup, project):
+    communicator, connected = await connect(f"/ws/live/?project={project.pk}")
+    assert not connected
+
+
+async def test_a_foreign_origin_is_refused(setup, project, settings):
+    # The embedded default allows every host ("*"), so the check is shown on the same stack with a real host list.
+    settings.ALLOWED_HOSTS = ["localhost"]
+    stack = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+    cookie = await database_sync_to_async(session_cookie)(setup["member"])
+    path = f"/ws/live/?project={project.pk}"
+    for origin, allowed in ((b"http://evil.example", False), (b"http://localhost:8000", True)):
+        communicator = WebsocketCommunicator(stack, path, headers=[(b"origin", origin), (b"cookie", cookie)])
+        connected, _ = await communicator.connect(timeout=5)
+        assert connected is allowed, origin
+        await communicator.disconnect()
+
+
+async def test_another_teams_project_or_issue_is_refused(setup, foreign_project):
+    for path in (
+        f"/ws/live/?project={foreign_project.pk}",
+        f"/ws/live/?issue={setup['foreign_issue'].pk}",
+        "/ws/live/?project=999999",
+        "/ws/live/?project=abc",
+        "/ws/live/?issue=1e9",
+    ):
+        communicator, connected = await connect(path, setup["member"])
+        assert not connected, path
+
+
+async def test_list_page_receives_the_changed_row_and_the_count(setup, project):
+    communicator, connected = await connect(f"/ws/live/?project={project.pk}&q=is%3Aunresolved", setup["member"])
+    assert connected
+    issue = setup["issue"]
+    await database_sync_to_async(Issue.objects.filter(pk=issue.pk).update)(times_seen=77)
+    await publish(project.pk, [issue.pk])
+    html = await communicator.receive_from(timeout=5)
+    assert 'hx-swap-oob="afterbegin:#issue-rows"' in html
+    assert f'<tr id="issue-{issue.pk}"' in html and "KeyError: sku" in html and ">77<" in html
+    assert '<span id="issue-count" hx-swap-oob="true">1</span>' in html
+    await communicator.disconnect()
+
+
+async def test_rows_not_matching_the_pages_filter_are_not_pushed(setup, project):
+    communicator, connected = await connect(f"/ws/live/?project={project.pk}&level=warning", setup["member"])
+    assert connected
+    await publish(project.pk, [setup["issue"].pk])
+    html = await communicator.receive_from(timeout=5)
+    assert "issue-rows" not in html and "KeyError" not in html
+    assert f'<tr id="issue-{setup["issue"].pk}" hx-swap-oob="delete"></tr>' in html
+    assert '<span id="issue-count" hx-swap-oob="true">0</span>' in html
+    await communicator.disconnect()
+
+
+async def test_other_sorts_and_later_pages_update_rows_in_place(setup, project):
+    communicator, connected = await connect(f"/ws/live/?project={project.pk}&sort=times_seen", setup["member"])
+    assert connected
+    await publish(project.pk, [setup["issue"].pk])
+    html = await communicator.receive_from(timeout=5)
+    assert "afterbegin" not in html and f'<tr id="issue-{setup["issue"].pk}"' in html
+    await communicator.disconnect()
+
+
+async def test_all_issues_page_hears_only_the_users_projects(setup, project, foreign_project):
+    communicator, connected = await connect("/ws/live/", setup["member"])
+    assert connected
+    await publish(foreign_project.pk, [setup["foreign_issue"].pk])
+    assert await communicator.receive_nothing(timeout=0.3)
+    # A forged hint naming a foreign issue in the user's own project group renders nothing of it either.
+    await publish(project.pk, [setup["foreign_issue"].pk])
+    html = await communicator.receive_from(timeout=5)
+    assert "Secret failure" not in html and f"issue-{setup['foreign_issue'].pk}" not in html
+    await communicator.disconnect()
+
+
+async def test_issue_page_gets_a_new_events_notice(setup):
+    issue = setup["issue"]
+    communicator, connected = await connect(f"/ws/live/?issue={issue.pk}", setup["member"])
+    assert connected
+    await publish(issue.project_id, [issue.pk + 1000])  # another issue of the project: nothing to say
+    assert await communicator.receive_nothing(timeout=0.3)
+    await database_sync_to_async(Issue.objects.filter(pk=issue.pk).update)(times_seen=4)
+    await publish(issue.project_id, [issue.pk])
+    html = await communicator.receive_from(timeout=5)
+    assert '<div id="new-events" hx-swap-oob="true"' in html and "3 new events since this page was opened" in html
+    assert '<dl id="issue-stats" class="stats" hx-swap-oob="true">' in html
+    await communicator.disconnect()
+
+
+async def test_a_user_removed_from_the_team_stops_receiving(setup, project):
+    communicator, connected = await connect(f"/ws/live/?project={project.pk}", setup["member"])
+    assert connected
+    await database_sync_to_async(TeamMembership.objects.filter(user=setup["member"]).delete)()
+    await publish(project.pk, [setup["issue"].pk])
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("issue_ids", [None, "1", ["1", None], []])
+async def test_malformed_hints_are_ignored(setup, project, issue_ids):
+    communicator, connected = await connect(f"/ws/live/?project={project.pk}", setup["member"])
+    assert connected
+    await publish(project.pk, issue_ids)
+    assert await communicator.receive_nothing(timeout=0.2)
+    await communicator.send_to(text_data='{"anything": 1}')  # the page's own messages are ignored, not an error
+    await publish(project.pk, [setup["issue"].pk])
+    assert "KeyError" in await communicator.receive_from(timeout=5)
+    await communicator.disconnect()
