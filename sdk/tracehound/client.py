@@ -173,7 +173,7 @@ class Client:
         transport = self.transport
         if transport is None:
             return True
-        if self.sample_rate < 1.0 and random.random() >= self.sample_rate:
+        if category == "error" and self.sample_rate < 1.0 and random.random() >= self.sample_rate:
             transport.count_drop("sample_rate")
             return True
         if transport.is_rate_limited(category):

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import random
 
 import pytest
 import tracehound
@@ -132,11 +133,11 @@ def test_message_scope_tags_user_context_breadcrumbs_and_fingerprint(server, mak
     tracehound.add_breadcrumb(category="payment", message="card authorised")
     logger.info("user %s opened the cart", "ada")
     logger.debug("debug lines are below the breadcrumb level")
-    logger.error("stock for %s is negative", "SKU-1", extra={"fingerprint": ["stock", "negative"]})
+    logger.error("stock for %s is negative", "SKU-1", extra={"fingerprint": ["stock", "negative"], "tags": {"sku": 1}})
     event = _one_event(server)
     assert "exception" not in event
     assert event["logentry"]["formatted"] == "stock for SKU-1 is negative"
-    assert event["tags"] == {"shard": "eu-1"}
+    assert event["tags"] == {"shard": "eu-1", "sku": "1"}
     assert event["user"] == {"id": "7", "email": "ada@example.org"}
     assert event["contexts"]["cart"] == {"items": 3, "coupon_token": "[Filtered]"}
     assert event["fingerprint"] == ["stock", "negative"]
@@ -190,13 +191,25 @@ def test_before_send_returning_none_or_raising_drops_the_event(server):
     assert client2.transport.dropped == {"before_send": 1}
 
 
-def test_sample_rate_zero_sends_nothing_and_counts(server):
+def test_sample_rate_zero_sends_no_events_and_counts(server):
     client = tracehound.init(dsn=server.dsn, sample_rate=0.0)
     for _ in range(5):
         assert tracehound.capture_message("x") is None
+    tracehound.capture_checkin("nightly", "ok")  # check-ins are not sampled
     assert client.flush(2)
-    assert server.requests == []
+    assert [h["type"] for h, _ in server.items] == ["check_in"]
     assert client.transport.dropped == {"sample_rate": 5}
+
+
+def test_sample_rate_half_sends_about_half(server):
+    client = tracehound.init(dsn=server.dsn, sample_rate=0.5, queue_size=1000)
+    random.seed(1234)
+    results = [tracehound.capture_message("x") for _ in range(400)]
+    assert client.flush(10)
+    sent = sum(1 for r in results if r)
+    assert 150 < sent < 250
+    assert client.transport.dropped["sample_rate"] == 400 - sent
+    assert client.transport.sent == sent
 
 
 def test_environment_variables_configure_init(server, monkeypatch):
