@@ -140,6 +140,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    # Digest tasks are requested as events arrive; this sweep catches what a lost message or a broker outage left.
+    "digest-sweep": {"task": "issues.tasks.sweep_inbox", "schedule": 10.0},
+}
 
 if EMAIL_CONFIG:
     globals().update(EMAIL_CONFIG)  # EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... as parsed
@@ -218,4 +222,12 @@ TRACEHOUND = {
     "KEY_CACHE_SECONDS": env.int("TRACEHOUND_KEY_CACHE_SECONDS", default=30),
     # Where the embedded default keeps its SQLite file, secret key and the ingest disk spool.
     "DATA_DIR": DATA_DIR,
+    # Digest: events per transaction (SQLite keeps them small: its one writer blocks ingest meanwhile), failed
+    # attempts before an event is set aside, and how old an event's timestamp may be before it is clamped.
+    "DIGEST_BATCH_SIZE": env.int("TRACEHOUND_DIGEST_BATCH_SIZE", default=500),
+    "DIGEST_BATCH_SIZE_SQLITE": 100,
+    "DIGEST_MAX_ATTEMPTS": 5,
+    "EVENT_RETENTION_DAYS": env.int("TRACEHOUND_EVENT_RETENTION_DAYS", default=90),
+    # Embedded shape: digest in a thread of the web process (off only for special set-ups and some tests).
+    "DIGEST_IN_PROCESS": env.bool("TRACEHOUND_DIGEST_IN_PROCESS", default=True),
 }

@@ -63,7 +63,9 @@ class Issue(models.Model):
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     times_seen = models.BigIntegerField(default=0)
+    # Approximate distinct users (issues/sketch.py): users_seen is the estimate of this HyperLogLog sketch.
     users_seen = models.IntegerField(default=0)
+    users_sketch = models.BinaryField(default=b"", editable=False)
     first_release = models.CharField(max_length=250, blank=True, default="")
     last_release = models.CharField(max_length=250, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNRESOLVED)

@@ -1,0 +1,537 @@
+"""Digest: pending inbox events become stored events under issues, in batches, each event exactly once.
+
+One batch is one transaction: claim up to N pending inbox rows (Postgres `FOR UPDATE SKIP LOCKED`, so any number
+of workers can run at once; SQLite's single writer makes the claim exclusive by itself), normalise and group them
+in Python, then write with a fixed number of statements whatever the batch size: one multi-row insert of events,
+one upsert per issue (counters aggregated in memory), multi-row upserts of hourly counts and tag counts, the
+transition rows, and the delete of the consumed inbox rows. A crash anywhere before commit leaves the rows
+pending and nothing counted; after commit the rows are gone and everything is counted.
+
+New issues are the only contended writes: two workers may meet the same new grouping key in the same instant.
+On Postgres, creating issues for a project takes a transaction-level advisory lock for that project, and the key
+is looked up again under it, so a key gets exactly one Issue, one Grouping and one NEW transition; the unique
+constraint on Grouping remains as a backstop. Locks are taken in a fixed order (projects, then issues by id,
+then counter rows by key) so concurrent batches queue instead of deadlocking.
+
+A batch that fails is retried event by event, so one bad event does not hold back the others; an event that fails
+DIGEST_MAX_ATTEMPTS times is set aside (kept with its error, counted by `manage.py status`), never dropped.
+"""
+
+import json
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import orjson
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from issues import sketch
+from issues.grouping import GROUPING_VERSION, GroupingKey, grouping_key
+from issues.live import project_changed
+from issues.models import Event, Grouping, InboxItem, Issue, IssueHourlyCount, IssueTag, IssueTransition
+from issues.normalize import normalize_event, summary, user_key
+from issues.signals import transitions_committed
+from projects.models import Project
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS = {
+    # Pending events claimed per transaction. SQLite blocks other writers (ingest) for the whole transaction,
+    # so batches stay small there.
+    "DIGEST_BATCH_SIZE": 500,
+    "DIGEST_BATCH_SIZE_SQLITE": 100,
+    "DIGEST_MAX_ATTEMPTS": 5,
+    "EVENT_RETENTION_DAYS": 90,
+}
+# Advisory lock namespace for "creating issues of project P" (the two-int form: this constant and P).
+ISSUE_CREATION_LOCK = 0x7468
+
+
+def option(name: str):
+    return settings.TRACEHOUND.get(name, DEFAULTS[name])
+
+
+def batch_size() -> int:
+    return option("DIGEST_BATCH_SIZE_SQLITE" if connection.vendor == "sqlite" else "DIGEST_BATCH_SIZE")
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    new_issues: int = 0
+    changed: dict[int, set[int]] = field(default_factory=dict)  # project id -> issue ids
+
+    def add(self, other: "BatchResult") -> None:
+        self.claimed += other.claimed
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.failed += other.failed
+        self.new_issues += other.new_issues
+
+
+@dataclass
+class Prepared:
+    """One claimed event, normalised and grouped, ready to be written."""
+
+    inbox_id: int
+    project_id: int
+    event_id: uuid.UUID
+    received_at: datetime
+    timestamp: datetime
+    key: GroupingKey
+    summary: dict
+    platform: str
+    level: str
+    release: str
+    environment: str
+    user_key: str
+    tags: list
+    payload: bytes
+    issue_id: int = 0
+    grouping_id: int = 0
+
+
+def _loads(payload: bytes):
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        # orjson is stricter than the JSON ingest accepted (e.g. integers beyond 64 bits): the stdlib decides.
+        return json.loads(payload)
+
+
+def prepare(inbox_id, project_id, event_id, received_at, payload, *, scrub_ip_addresses: bool) -> Prepared:
+    received_at = received_at.astimezone(UTC)
+    data = normalize_event(
+        _loads(bytes(payload)),
+        event_id=event_id.hex,
+        received_at=received_at,
+        retention=timedelta(days=option("EVENT_RETENTION_DAYS")),
+        scrub_ip_addresses=scrub_ip_addresses,
+    )
+    key = grouping_key(data)  # before compressing: it writes the expanded fingerprint into data
+    tags = list(data["tags"])
+    present = {tag_key for tag_key, _ in tags}
+    for derived in ("level", "release", "environment", "server_name"):
+        if data[derived] and derived not in present:
+            tags.append([derived, data[derived][:200]])
+    return Prepared(
+        inbox_id=inbox_id,
+        project_id=project_id,
+        event_id=event_id,
+        received_at=received_at,
+        timestamp=datetime.fromisoformat(data["timestamp"]),
+        key=key,
+        summary=summary(data),
+        platform=data["platform"],
+        level=data["level"],
+        release=data["release"],
+        environment=data["environment"],
+        user_key=user_key(data["user"]),
+        tags=tags,
+        payload=Event.compress(data),
+    )
+
+
+def digest_batch(limit: int | None = None, *, only_ids: list[int] | None = None) -> BatchResult:
+    """Digest up to `limit` pending events (or exactly the pending rows `only_ids`) in one transaction."""
+    claimed: list[int] = []
+    try:
+        with transaction.atomic():
+            return _digest_in_transaction(limit or batch_size(), only_ids, claimed)
+    except Exception as error:
+        if not claimed:
+            raise  # not even the claim worked (database down): nothing to set aside, the caller retries later
+        if len(claimed) == 1:
+            logger.warning("digest of inbox item %s failed", claimed[0], exc_info=True)
+            _record_failures({claimed[0]: error})
+            return BatchResult(claimed=1, failed=1)
+        logger.warning("digest batch of %s events failed; retrying them one by one", len(claimed), exc_info=True)
+        result = BatchResult()
+        for inbox_id in claimed:
+            result.add(digest_batch(only_ids=[inbox_id]))
+        return result
+
+
+def digest_until_empty(*, limit: int | None = None, on_full_batch=None, max_batches: int | None = None) -> BatchResult:
+    """Digest batches until none is pending (or `max_batches` were done); `on_full_batch()` is called after each
+    batch that was full, i.e. while a backlog remains (production uses it to bring more workers in)."""
+    limit = limit or batch_size()
+    total = BatchResult()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        result = digest_batch(limit)
+        batches += 1
+        total.add(result)
+        if result.claimed == 0:
+            break
+        if on_full_batch is not None and result.claimed >= limit:
+            on_full_batch()
+    return total
+
+
+def _claim(limit: int, only_ids):
+    rows = InboxItem.objects.filter(item_type=InboxItem.ItemType.EVENT, set_aside=False)
+    if only_ids is not None:
+        rows = rows.filter(id__in=only_ids)
+    return list(
+        rows.order_by("id")
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("id", "project_id", "event_id", "received_at", "payload", "attempts")[:limit]
+    )
+
+
+def _digest_in_transaction(limit: int, only_ids, claimed: list[int]) -> BatchResult:
+    rows = _claim(limit, only_ids)
+    claimed.extend(row[0] for row in rows)
+    if not rows:
+        return BatchResult()
+    scrub_ip = dict(Project.objects.filter(id__in={row[1] for row in rows}).values_list("id", "scrub_ip_addresses"))
+    prepared: list[Prepared] = []
+    failures: dict[int, Exception] = {}
+    for inbox_id, project_id, event_id, received_at, payload, _ in rows:
+        try:
+            prepared.append(
+                prepare(
+                    inbox_id,
+                    project_id,
+                    event_id,
+                    received_at,
+                    payload,
+                    scrub_ip_addresses=scrub_ip.get(project_id, False),
+                )
+            )
+        except Exception as error:
+            logger.warning("event %s of project %s could not be digested", event_id, project_id, exc_info=True)
+            failures[inbox_id] = error
+
+    fresh, duplicates = _without_stored_events(prepared)
+    result = BatchResult(claimed=len(rows), stored=len(fresh), duplicates=len(duplicates), failed=len(failures))
+    transitions: list[IssueTransition] = []
+    if fresh:
+        result.new_issues = _assign_issues(fresh, transitions)
+        _update_issues(fresh, transitions)
+        _insert_events(fresh)
+        _upsert_hourly_counts(fresh)
+        _upsert_tags(fresh)
+    if transitions:
+        IssueTransition.objects.bulk_create(transitions)
+    _delete_inbox_rows([item.inbox_id for item in fresh] + duplicates)
+    if failures:
+        _record_failures(failures)
+
+    for item in fresh:
+        result.changed.setdefault(item.project_id, set()).add(item.issue_id)
+    for project_id, issue_ids in result.changed.items():
+        project_changed(project_id, issue_ids)
+    transition_ids = [row.id for row in transitions]
+    if transition_ids:
+        transaction.on_commit(lambda: _announce_transitions(transition_ids))
+    return result
+
+
+def _announce_transitions(transition_ids: list[int]) -> None:
+    for receiver, response in transitions_committed.send_robust(sender=IssueTransition, transition_ids=transition_ids):
+        if isinstance(response, Exception):
+            logger.error("transitions_committed receiver %r failed", receiver, exc_info=response)
+
+
+def _without_stored_events(prepared: list[Prepared]) -> tuple[list[Prepared], list[int]]:
+    """Split off events already stored (a client resending after digest): their inbox rows go, nothing is counted."""
+    if not prepared:
+        return [], []
+    stored = set(
+        Event.objects.filter(
+            project_id__in={item.project_id for item in prepared},
+            event_id__in=[item.event_id for item in prepared],
+        ).values_list("project_id", "event_id")
+    )
+    fresh, duplicates, seen = [], [], set()
+    for item in prepared:
+        identity = (item.project_id, item.event_id)
+        if identity in stored or identity in seen:
+            duplicates.append(item.inbox_id)
+        else:
+            seen.add(identity)
+            fresh.append(item)
+    return fresh, duplicates
+
+
+def _groupings(keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
+    """(project id, key hash) -> (grouping id, issue id) for those of `keys` that exist."""
+    if not keys:
+        return {}
+    rows = Grouping.objects.filter(
+        project_id__in={project_id for project_id, _ in keys},
+        grouping_version=GROUPING_VERSION,
+        key_hash__in={key_hash for _, key_hash in keys},
+    ).values_list("project_id", "key_hash", "id", "issue_id")
+    return {(p, h): (g, i) for p, h, g, i in rows if (p, h) in keys}
+
+
+def _assign_issues(fresh: list[Prepared], transitions: list) -> int:
+    """Set each event's issue and grouping, creating issues for new keys; returns how many were created."""
+    first_of_key: dict[tuple[int, str], Prepared] = {}
+    for item in fresh:
+        first_of_key.setdefault((item.project_id, item.key.hash), item)
+    found = _groupings(set(first_of_key))
+    missing = set(first_of_key) - set(found)
+    if missing:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for project_id in sorted({project_id for project_id, _ in missing}):
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ISSUE_CREATION_LOCK, project_id])
+            # Another worker may have created some of these while we waited for the lock.
+            found.update(_groupings(missing))
+            missing -= set(found)
+        firsts = sorted((first_of_key[key] for key in missing), key=lambda item: item.inbox_id)
+        found.update(_create_issues(firsts, transitions))
+    for item in fresh:
+        item.grouping_id, item.issue_id = found[(item.project_id, item.key.hash)]
+    return len(missing)
+
+
+def _create_issues(firsts: list[Prepared], transitions: list) -> dict[tuple[int, str], tuple[int, int]]:
+    created = {}
+    next_short_id = {}
+    for item in firsts:
+        if item.project_id not in next_short_id:
+            highest = (
+                Issue.objects.filter(project_id=item.project_id)
+                .order_by("-short_id")
+                .values_list("short_id", flat=True)
+                .first()
+            )
+            next_short_id[item.project_id] = (highest or 0) + 1
+        issue = Issue.objects.create(
+            project_id=item.project_id,
+            short_id=next_short_id[item.project_id],
+            title=item.summary["title"],
+            culprit=item.summary["culprit"],
+            metadata=item.summary["metadata"],
+            level=item.level,
+            platform=item.platform,
+            first_seen=item.timestamp,
+            last_seen=item.timestamp,
+            first_release=item.release,
+            last_release=item.release,
+        )
+        next_short_id[item.project_id] += 1
+        grouping = Grouping.objects.create(
+            project_id=item.project_id,
+            issue=issue,
+            grouping_version=item.key.version,
+            key_hash=item.key.hash,
+            key_text=item.key.text,
+        )
+        transitions.append(
+            IssueTransition(
+                project_id=item.project_id,
+                issue=issue,
+                kind=IssueTransition.Kind.NEW,
+                event_id=item.event_id,
+                release=item.release,
+                details={"grouping": item.key.kind},
+            )
+        )
+        created[(item.project_id, item.key.hash)] = (grouping.id, issue.id)
+    return created
+
+
+def _update_issues(fresh: list[Prepared], transitions: list) -> None:
+    """One read (locking the rows, in id order) and one write per touched issue, whatever the number of events."""
+    by_issue: dict[int, list[Prepared]] = defaultdict(list)
+    for item in fresh:
+        by_issue[item.issue_id].append(item)
+    current = Issue.objects.filter(id__in=by_issue).order_by("id").select_for_update()
+    now = timezone.now()
+    updates = []
+    adapt = connection.ops.adapt_datetimefield_value
+    for issue in current.values(
+        "id",
+        "project_id",
+        "status",
+        "resolved_at",
+        "resolved_in_release",
+        "muted_until",
+        "times_seen",
+        "first_seen",
+        "last_seen",
+        "users_sketch",
+        "last_release",
+        "level",
+    ):
+        events = by_issue[issue["id"]]
+        latest = max(events, key=lambda item: item.timestamp)
+        registers = sketch.registers_of(issue["users_sketch"])
+        for item in events:
+            if item.user_key:
+                sketch.add(registers, item.user_key)
+        status, resolved_at, resolved_in, muted_until = (
+            issue["status"],
+            issue["resolved_at"],
+            issue["resolved_in_release"],
+            issue["muted_until"],
+        )
+        if status == Issue.Status.RESOLVED:
+            # Events received before the resolution (a backlog) do not reopen it; with "resolved in release R",
+            # only events of R do (older releases are still expected to fail).
+            regressing = [
+                item
+                for item in events
+                if (resolved_at is None or item.received_at >= resolved_at)
+                and (not resolved_in or item.release == resolved_in)
+            ]
+            if regressing:
+                first = min(regressing, key=lambda item: item.inbox_id)
+                transitions.append(
+                    _transition(issue, IssueTransition.Kind.REGRESSED, first, {"resolved_in_release": resolved_in})
+                )
+                status, resolved_at, resolved_in = Issue.Status.UNRESOLVED, None, ""
+        elif status == Issue.Status.MUTED and muted_until is not None and muted_until <= now:
+            first = min(events, key=lambda item: item.inbox_id)
+            transitions.append(
+                _transition(issue, IssueTransition.Kind.UNMUTED, first, {"muted_until": muted_until.isoformat()})
+            )
+            status, muted_until = Issue.Status.UNRESOLVED, None
+        updates.append(
+            [
+                issue["times_seen"] + len(events),
+                adapt(min(issue["first_seen"], min(item.timestamp for item in events))),
+                adapt(max(issue["last_seen"], latest.timestamp)),
+                sketch.estimate(registers),
+                bytes(registers),
+                latest.release or issue["last_release"],
+                latest.level,
+                status,
+                adapt(resolved_at),
+                resolved_in,
+                adapt(muted_until),
+                issue["id"],
+            ]
+        )
+    table = Issue._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET times_seen = %s, first_seen = %s, last_seen = %s, users_seen = %s, "
+            "users_sketch = %s, last_release = %s, level = %s, status = %s, resolved_at = %s, "
+            "resolved_in_release = %s, muted_until = %s WHERE id = %s",
+            updates,
+        )
+
+
+def _transition(issue: dict, kind: str, item: Prepared, details: dict) -> IssueTransition:
+    return IssueTransition(
+        project_id=issue["project_id"],
+        issue_id=issue["id"],
+        kind=kind,
+        event_id=item.event_id,
+        release=item.release,
+        details=details,
+    )
+
+
+def _db_uuid(value: uuid.UUID):
+    return value if connection.features.has_native_uuid_field else value.hex
+
+
+def _insert_rows(sql_head: str, rows: list, sql_tail: str = "", chunk: int = 500) -> None:
+    """Multi-row INSERT: `sql_head` up to VALUES, rows of equal length, an optional ON CONFLICT tail."""
+    if not rows:
+        return
+    row_sql = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            params = [value for row in part for value in row]
+            cursor.execute(f"{sql_head} VALUES {', '.join([row_sql] * len(part))} {sql_tail}", params)
+
+
+def _insert_events(fresh: list[Prepared]) -> None:
+    adapt = connection.ops.adapt_datetimefield_value
+    _insert_rows(
+        f"INSERT INTO {Event._meta.db_table} (project_id, issue_id, grouping_id, event_id, timestamp, received_at, "
+        "level, release, environment, user_key, payload)",
+        [
+            [
+                item.project_id,
+                item.issue_id,
+                item.grouping_id,
+                _db_uuid(item.event_id),
+                adapt(item.timestamp),
+                adapt(item.received_at),
+                item.level,
+                item.release,
+                item.environment,
+                item.user_key,
+                item.payload,
+            ]
+            for item in fresh
+        ],
+    )
+
+
+def _upsert_hourly_counts(fresh: list[Prepared]) -> None:
+    counts: dict[tuple[int, int, datetime], int] = defaultdict(int)
+    for item in fresh:
+        counts[(item.issue_id, item.project_id, item.timestamp.replace(minute=0, second=0, microsecond=0))] += 1
+    adapt = connection.ops.adapt_datetimefield_value
+    table = IssueHourlyCount._meta.db_table
+    _insert_rows(
+        f"INSERT INTO {table} (issue_id, project_id, hour, count)",
+        [[issue_id, project_id, adapt(hour), count] for (issue_id, project_id, hour), count in sorted(counts.items())],
+        f"ON CONFLICT (issue_id, hour) DO UPDATE SET count = {table}.count + excluded.count",
+    )
+
+
+def _upsert_tags(fresh: list[Prepared]) -> None:
+    seen: dict[tuple[int, str, str], list] = {}
+    for item in fresh:
+        for key, value in item.tags:
+            entry = seen.get((item.issue_id, key, value))
+            if entry is None:
+                seen[(item.issue_id, key, value)] = [1, item.timestamp, item.timestamp]
+            else:
+                entry[0] += 1
+                entry[1] = min(entry[1], item.timestamp)
+                entry[2] = max(entry[2], item.timestamp)
+    adapt = connection.ops.adapt_datetimefield_value
+    table = IssueTag._meta.db_table
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    least = "LEAST" if connection.vendor == "postgresql" else "MIN"
+    _insert_rows(
+        f'INSERT INTO {table} (issue_id, "key", "value", times_seen, first_seen, last_seen)',
+        [
+            [issue_id, key, value, n, adapt(first), adapt(last)]
+            for (issue_id, key, value), (n, first, last) in sorted(seen.items())
+        ],
+        f'ON CONFLICT (issue_id, "key", "value") DO UPDATE SET times_seen = {table}.times_seen + excluded.times_seen, '
+        f"first_seen = {least}({table}.first_seen, excluded.first_seen), "
+        f"last_seen = {greatest}({table}.last_seen, excluded.last_seen)",
+    )
+
+
+def _delete_inbox_rows(inbox_ids: list[int]) -> None:
+    if inbox_ids:
+        InboxItem.objects.filter(id__in=inbox_ids)._raw_delete(connection.alias)
+
+
+def _record_failures(failures: dict[int, Exception]) -> None:
+    """Count a failed attempt for each of these inbox rows; set a row aside once it failed too often."""
+    max_attempts = option("DIGEST_MAX_ATTEMPTS")
+    with transaction.atomic():
+        for inbox_id, error in failures.items():
+            row = InboxItem.objects.filter(id=inbox_id).values_list("attempts", flat=True).first()
+            if row is None:
+                continue
+            InboxItem.objects.filter(id=inbox_id).update(
+                attempts=row + 1,
+                set_aside=row + 1 >= max_attempts,
+                last_error=f"{type(error).__name__}: {error}"[:2000],
+            )

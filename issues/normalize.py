@@ -1,0 +1,421 @@
+"""From any event shape the Sentry protocol allows to the one stored shape (docs/event-format.md).
+
+Input is untrusted JSON: every field may be missing, of the wrong type, huge, or hostile. Each reader below
+coerces instead of rejecting, so a malformed field costs that field, never the event. Trimming follows Relay's
+limits and scrubbing happens in the same walk; everything cut or corrected is recorded in `_meta.notes`.
+"""
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, urlencode
+
+from issues.databag import MAX_STRING, Notes, clean_bag, cut
+from issues.scrub import FILTERED, is_secret_key, scrub_text
+
+MAX_FRAMES = 250
+# Frames beyond this many (counted from both ends, half each) lose their locals and source context.
+MAX_FRAMES_WITH_DATA = 50
+MAX_BREADCRUMBS = 100
+MAX_TAGS = 100
+MAX_MESSAGE = 8192
+MAX_TAG = 200
+MAX_SHORT = 64  # logger, environment
+MAX_NAME = 200  # release, transaction, server name, user fields, frame names
+MAX_PATH = 1024
+MAX_EXCEPTIONS = 20
+IP_HEADERS = {"x-forwarded-for", "x-real-ip", "forwarded"}
+FUTURE_TOLERANCE = timedelta(seconds=60)
+
+LEVELS = {"fatal", "error", "warning", "info", "debug"}
+LEVEL_ALIASES = {"critical": "fatal", "warn": "warning", "log": "info", "notset": "info", "trace": "debug"}
+
+_EPOCH_MIN = 0.0
+_EPOCH_MAX = 32503680000.0  # year 3000: anything later is not a timestamp a client meant
+
+
+def text(value, limit: int = MAX_STRING) -> str:
+    """Any JSON value as a string of at most `limit` characters ("" for null)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return cut(value, limit)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return cut(str(value), limit)
+    return cut(str(value), limit)
+
+
+def as_dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def values_of(value) -> list:
+    """The items of a Sentry list field, sent either as a list or as {"values": [...]}."""
+    if isinstance(value, dict):
+        value = value.get("values")
+    return value if isinstance(value, list) else []
+
+
+def pairs_of(value) -> list[tuple]:
+    """Key/value pairs from a dict, a list of [key, value] pairs, or a list of {"key", "value"} objects."""
+    if isinstance(value, dict):
+        return list(value.items())
+    pairs = []
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, list | tuple) and len(item) == 2:
+                pairs.append((item[0], item[1]))
+            elif isinstance(item, dict) and "key" in item:
+                pairs.append((item.get("key"), item.get("value")))
+    return pairs
+
+
+def parse_timestamp(value) -> datetime | None:
+    """RFC 3339 text or seconds since the epoch (number or numeric text) as an aware UTC datetime; None if neither."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        stripped = value.strip()
+        try:
+            value = float(stripped)
+        except ValueError:
+            try:
+                parsed = datetime.fromisoformat(stripped)
+            except ValueError:
+                return None
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if isinstance(value, int | float) and _EPOCH_MIN <= value <= _EPOCH_MAX:
+        return datetime.fromtimestamp(value, tz=UTC)
+    return None
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _level(value) -> str:
+    level = text(value, 16).lower().strip()
+    level = LEVEL_ALIASES.get(level, level)
+    return level if level in LEVELS else "error"
+
+
+def _format_message(template: str, params) -> str:
+    if not params:
+        return template
+    try:
+        return template % (params if isinstance(params, dict) else tuple(params))
+    except (TypeError, ValueError, KeyError, OverflowError):
+        return template
+
+
+def _message(raw: dict) -> tuple[str, dict]:
+    """The formatted message and the unformatted {"message", "params"}, from `message` and/or `logentry`."""
+    entry = raw.get("logentry")
+    if not isinstance(entry, dict):
+        entry = raw.get("sentry.interfaces.Message")
+    message = raw.get("message")
+    if isinstance(message, dict) and not isinstance(entry, dict):
+        entry, message = message, None
+    formatted = ""
+    logentry = {}
+    if isinstance(entry, dict):
+        template = text(entry.get("message"), MAX_MESSAGE)
+        params = entry.get("params")
+        params = params if isinstance(params, list | dict) else []
+        formatted = text(entry.get("formatted"), MAX_MESSAGE) or _format_message(template, params)
+        if template:
+            logentry = {"message": template, "params": params if isinstance(params, list) else [params]}
+    if isinstance(message, str | int | float) and not isinstance(message, bool) and not formatted:
+        formatted = text(message, MAX_MESSAGE)
+    return cut(formatted, MAX_MESSAGE), logentry
+
+
+class Normalizer:
+    """Normalises one event; `notes` collects what was trimmed, filtered or corrected."""
+
+    def __init__(self, *, scrub_ip_addresses: bool):
+        self.notes = Notes()
+        self.scrub_ip_addresses = scrub_ip_addresses
+
+    def bag(self, value, path: str, *, scrub: bool = True):
+        return clean_bag(value, path=path, notes=self.notes, scrub=scrub)
+
+    def scrubbed(self, value, limit: int = MAX_STRING) -> str:
+        return scrub_text(text(value, limit))
+
+    def event(self, raw: dict, *, event_id: str, received_at: datetime, retention: timedelta) -> dict:
+        message, logentry = _message(raw)
+        return {
+            "event_id": event_id,
+            "timestamp": rfc3339(self.timestamp(raw.get("timestamp"), received_at, retention)),
+            "received": rfc3339(received_at),
+            "platform": text(raw.get("platform"), MAX_SHORT) or "other",
+            "level": _level(raw.get("level")),
+            "logger": text(raw.get("logger"), MAX_SHORT),
+            "transaction": text(raw.get("transaction") or raw.get("culprit"), MAX_NAME),
+            "server_name": text(raw.get("server_name"), MAX_NAME),
+            "release": text(raw.get("release"), MAX_NAME),
+            "environment": text(raw.get("environment"), MAX_SHORT),
+            "message": scrub_text(message),
+            "logentry": self.bag(logentry, "logentry") if logentry else {},
+            "exception": {"values": self.exceptions(raw.get("exception") or raw.get("sentry.interfaces.Exception"))},
+            "breadcrumbs": {"values": self.breadcrumbs(raw.get("breadcrumbs"))},
+            "request": self.request(raw.get("request") or raw.get("sentry.interfaces.Http")),
+            "user": self.user(raw.get("user") or raw.get("sentry.interfaces.User")),
+            "tags": self.tags(raw.get("tags")),
+            "contexts": self.contexts(raw.get("contexts")),
+            "extra": self.bag(as_dict(raw.get("extra")), "extra"),
+            "fingerprint": [text(part, MAX_NAME) for part in raw.get("fingerprint") or [] if part is not None]
+            if isinstance(raw.get("fingerprint"), list)
+            else [],
+            "sdk": {
+                "name": text(as_dict(raw.get("sdk")).get("name"), MAX_SHORT),
+                "version": text(as_dict(raw.get("sdk")).get("version"), MAX_SHORT),
+            },
+            "_meta": {"notes": self.notes.items},
+        }
+
+    def timestamp(self, value, received_at: datetime, retention: timedelta) -> datetime:
+        moment = parse_timestamp(value)
+        if moment is None:
+            if value is not None:
+                self.notes.add("timestamp", "unreadable timestamp: the received time is shown")
+            return received_at
+        if moment > received_at + FUTURE_TOLERANCE:
+            self.notes.add("timestamp", f"{rfc3339(moment)} is in the future: the received time is shown")
+            return received_at
+        if moment < received_at - retention:
+            self.notes.add("timestamp", f"{rfc3339(moment)} is older than retention: the received time is shown")
+            return received_at
+        return moment
+
+    def exceptions(self, value) -> list[dict]:
+        if isinstance(value, dict) and "values" not in value and ("type" in value or "value" in value):
+            value = [value]  # a single exception object, as some old clients send
+        items = [item for item in values_of(value) if isinstance(item, dict)]
+        if len(items) > MAX_EXCEPTIONS:
+            self.notes.add("exception.values", f"kept the last {MAX_EXCEPTIONS} of {len(items)} chained exceptions")
+            items = items[-MAX_EXCEPTIONS:]
+        result = []
+        for index, item in enumerate(items):
+            mechanism = as_dict(item.get("mechanism"))
+            handled = mechanism.get("handled")
+            result.append(
+                {
+                    "type": text(item.get("type"), MAX_NAME),
+                    "value": self.scrubbed(item.get("value"), MAX_MESSAGE),
+                    "module": text(item.get("module"), MAX_NAME),
+                    "mechanism": {
+                        "type": text(mechanism.get("type"), MAX_SHORT),
+                        "handled": handled if isinstance(handled, bool) else None,
+                    },
+                    "stacktrace": {"frames": self.frames(item.get("stacktrace"), f"exception.values.{index}")},
+                }
+            )
+        return result
+
+    def frames(self, stacktrace, path: str) -> list[dict]:
+        frames = [frame for frame in as_dict(stacktrace).get("frames") or [] if isinstance(frame, dict)]
+        if len(frames) > MAX_FRAMES:
+            self.notes.add(f"{path}.stacktrace.frames", f"kept the newest {MAX_FRAMES} of {len(frames)} frames")
+            frames = frames[-MAX_FRAMES:]
+        count = len(frames)
+        half = MAX_FRAMES_WITH_DATA // 2
+        if count > MAX_FRAMES_WITH_DATA:
+            self.notes.add(
+                f"{path}.stacktrace.frames",
+                f"removed locals and source context of {count - MAX_FRAMES_WITH_DATA} middle frames",
+            )
+        result = []
+        for index, frame in enumerate(frames):
+            with_data = count <= MAX_FRAMES_WITH_DATA or index < half or index >= count - half
+            lineno, colno = frame.get("lineno"), frame.get("colno")
+            in_app = frame.get("in_app")
+            item = {
+                "filename": text(frame.get("filename"), MAX_PATH),
+                "abs_path": text(frame.get("abs_path"), MAX_PATH),
+                "module": text(frame.get("module"), MAX_NAME),
+                "function": text(frame.get("function"), MAX_NAME),
+                "lineno": lineno if isinstance(lineno, int) and not isinstance(lineno, bool) else None,
+                "colno": colno if isinstance(colno, int) and not isinstance(colno, bool) else None,
+                "in_app": in_app is True,
+                "context_line": None,
+                "pre_context": [],
+                "post_context": [],
+                "vars": {},
+            }
+            if with_data:
+                context_line = frame.get("context_line")
+                item["context_line"] = text(context_line) if context_line is not None else None
+                item["pre_context"] = (
+                    [text(line) for line in (frame.get("pre_context") or [])[-10:]]
+                    if isinstance(frame.get("pre_context"), list)
+                    else []
+                )
+                item["post_context"] = (
+                    [text(line) for line in (frame.get("post_context") or [])[:10]]
+                    if isinstance(frame.get("post_context"), list)
+                    else []
+                )
+                frame_vars = frame.get("vars")
+                if isinstance(frame_vars, dict) and frame_vars:
+                    item["vars"] = self.bag(frame_vars, f"{path}.stacktrace.frames.{index}.vars")
+            result.append(item)
+        return result
+
+    def breadcrumbs(self, value) -> list[dict]:
+        crumbs = [crumb for crumb in values_of(value) if isinstance(crumb, dict)]
+        if len(crumbs) > MAX_BREADCRUMBS:
+            self.notes.add("breadcrumbs", f"kept the newest {MAX_BREADCRUMBS} of {len(crumbs)} breadcrumbs")
+            crumbs = crumbs[-MAX_BREADCRUMBS:]
+        result = []
+        for crumb in crumbs:
+            moment = parse_timestamp(crumb.get("timestamp"))
+            result.append(
+                {
+                    "timestamp": rfc3339(moment) if moment else "",
+                    "type": text(crumb.get("type"), MAX_SHORT) or "default",
+                    "category": text(crumb.get("category"), MAX_NAME),
+                    "level": _level(crumb.get("level")) if crumb.get("level") is not None else "info",
+                    "message": self.scrubbed(crumb.get("message"), MAX_MESSAGE),
+                    "data": self.bag(
+                        as_dict(crumb.get("data")),
+                        "breadcrumbs.data",
+                    ),
+                }
+            )
+        return result
+
+    def request(self, value) -> dict:
+        request = as_dict(value)
+        if not request:
+            return {}
+        headers = {}
+        for key, header_value in pairs_of(request.get("headers"))[:100]:
+            key = text(key, MAX_NAME)
+            if is_secret_key(key) or (self.scrub_ip_addresses and key.lower() in IP_HEADERS):
+                headers[key] = FILTERED
+            else:
+                headers[key] = self.scrubbed(header_value)
+        cookies_value = request.get("cookies")
+        if isinstance(cookies_value, str):
+            cookies_value = [part.split("=", 1) for part in cookies_value.split(";") if "=" in part]
+            cookies_value = [(name.strip(), content.strip()) for name, content in cookies_value]
+        # Cookies are session and CSRF carriers by nature: their values are never kept, only their names.
+        cookies = {text(name, MAX_NAME): FILTERED for name, _ in pairs_of(cookies_value)[:100]}
+        env = self.bag(as_dict(request.get("env")), "request.env")
+        if self.scrub_ip_addresses and "REMOTE_ADDR" in env:
+            env["REMOTE_ADDR"] = FILTERED
+        url = text(request.get("url"), MAX_PATH * 2)
+        query = request.get("query_string")
+        if not isinstance(query, str):
+            query = urlencode([(text(k), text(v)) for k, v in pairs_of(query)]) if query else ""
+        if "?" in url and not query:
+            url, query = url.split("?", 1)
+        return {
+            "method": text(request.get("method"), 16).upper(),
+            "url": scrub_text(url.split("?", 1)[0]),
+            "query_string": self.query_string(query),
+            "headers": headers,
+            "cookies": cookies,
+            "data": self.bag(request.get("data"), "request.data"),
+            "env": env,
+        }
+
+    def query_string(self, query: str) -> str:
+        query = cut(query, MAX_PATH * 2)
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if not pairs:
+            return scrub_text(query)
+        return urlencode([(key, FILTERED if is_secret_key(key) else scrub_text(val)) for key, val in pairs])
+
+    def user(self, value) -> dict:
+        user = as_dict(value)
+        if not user:
+            return {}
+        result = self.bag(user, "user")
+        for field in ("id", "email", "username", "ip_address"):
+            result[field] = text(result.get(field), MAX_NAME)
+        if result["ip_address"] == "{{auto}}":
+            result["ip_address"] = ""
+        if self.scrub_ip_addresses and result["ip_address"]:
+            result["ip_address"] = FILTERED
+        return result
+
+    def tags(self, value) -> list[list[str]]:
+        pairs = [(key, val) for key, val in pairs_of(value) if key not in (None, "")]
+        if len(pairs) > MAX_TAGS:
+            self.notes.add("tags", f"kept the first {MAX_TAGS} of {len(pairs)} tags")
+            pairs = pairs[:MAX_TAGS]
+        tags = []
+        for key, val in pairs:
+            key = text(key, MAX_TAG).strip()
+            if key:
+                tags.append([key, FILTERED if is_secret_key(key) else scrub_text(text(val, MAX_TAG))])
+        return tags
+
+    def contexts(self, value) -> dict:
+        contexts = {}
+        for name, context in list(as_dict(value).items())[:50]:
+            contexts[text(name, MAX_NAME)] = context if isinstance(context, dict) else {"value": context}
+        return self.bag(contexts, "contexts", scrub=False)
+
+
+def user_key(user: dict) -> str:
+    """A stable identity of the event's user for counting distinct users: id, else email, username, IP."""
+    for field in ("id", "email", "username", "ip_address"):
+        value = user.get(field)
+        if value and value != FILTERED:
+            return f"{field}:{value}"[:200]
+    return ""
+
+
+def _first_line(value: str, limit: int = 200) -> str:
+    return cut(value.strip().split("\n", 1)[0].strip(), limit)
+
+
+def crash_frame(data: dict) -> dict | None:
+    """The frame the error was raised in: the last in-app frame of the last exception, else its last frame."""
+    for exception in reversed(data["exception"]["values"]):
+        frames = exception["stacktrace"]["frames"]
+        for frame in reversed(frames):
+            if frame["in_app"]:
+                return frame
+        if frames:
+            return frames[-1]
+    return None
+
+
+def summary(data: dict) -> dict:
+    """What an issue shows in lists: title, culprit and metadata, derived from a normalised event."""
+    exceptions = data["exception"]["values"]
+    frame = crash_frame(data)
+    metadata = {}
+    if exceptions:
+        last = exceptions[-1]
+        value = _first_line(last["value"])
+        title = f"{last['type']}: {value}" if last["type"] and value else (last["type"] or value)
+        metadata = {"type": last["type"], "value": cut(last["value"], 1024)}
+    else:
+        title = _first_line(data["message"]) or _first_line(data["logentry"].get("message", ""))
+    if frame:
+        metadata.update({"filename": frame["filename"] or frame["abs_path"], "function": frame["function"]})
+        culprit = f"{frame['module'] or frame['filename'] or frame['abs_path']} in {frame['function'] or '?'}"
+    else:
+        culprit = data["transaction"]
+    return {
+        "title": cut(title, 500) or "<no message>",
+        "culprit": cut(culprit, 500),
+        "metadata": metadata,
+    }
+
+
+def normalize_event(
+    raw: dict, *, event_id: str, received_at: datetime, retention: timedelta, scrub_ip_addresses: bool = False
+) -> dict:
+    """The stored shape of the raw event `raw` (see docs/event-format.md)."""
+    if not isinstance(raw, dict):
+        raw = {"message": text(raw, MAX_MESSAGE)}
+    return Normalizer(scrub_ip_addresses=scrub_ip_addresses).event(
+        raw, event_id=event_id, received_at=received_at, retention=retention
+    )

@@ -1,0 +1,52 @@
+"""The production shape's digest: Celery tasks on the worker(s), coalesced so a burst enqueues a handful of tasks.
+
+A flag in the shared cache says "a digest task is queued". `request_digest` enqueues only when it can set the
+flag; the task clears it as it starts, so an event accepted after that start enqueues the next task, and no event
+waits for the sweep. While a backlog remains (a batch came back full) the running task requests another task,
+which brings a second worker in: workers share the backlog through SKIP LOCKED. The beat sweep (every few
+seconds) catches anything a lost message or a down broker left behind; the flag expires for the same reason.
+"""
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+
+from issues.digest import digest_until_empty
+from issues.models import InboxItem
+
+logger = logging.getLogger(__name__)
+
+QUEUED_FLAG = "tracehound:digest:queued"
+QUEUED_FLAG_SECONDS = 60
+
+
+def request_digest() -> None:
+    """Make sure a digest task is queued. Raises when cache or broker are unreachable (callers decide)."""
+    if cache.add(QUEUED_FLAG, 1, QUEUED_FLAG_SECONDS):
+        try:
+            # retry=False: publishing must not stall the caller (an ingest request) while the broker is down.
+            digest_pending.apply_async(retry=False)
+        except Exception:
+            cache.delete(QUEUED_FLAG)
+            raise
+
+
+@shared_task(ignore_result=True)
+def digest_pending() -> None:
+    cache.delete(QUEUED_FLAG)
+    result = digest_until_empty(on_full_batch=request_digest)
+    if result.claimed:
+        logger.info(
+            "digested %s events (%s new issues, %s duplicates, %s failed)",
+            result.stored,
+            result.new_issues,
+            result.duplicates,
+            result.failed,
+        )
+
+
+@shared_task(ignore_result=True)
+def sweep_inbox() -> None:
+    if InboxItem.objects.filter(item_type=InboxItem.ItemType.EVENT, set_aside=False).exists():
+        request_digest()

@@ -1,0 +1,141 @@
+"""The digest service on the test database (SQLite or Postgres, whichever the run uses), in this process."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from issues.digest import digest_batch, digest_until_empty
+from issues.models import Event, Grouping, InboxItem, Issue, IssueHourlyCount, IssueTag, IssueTransition
+from issues.signals import transitions_committed
+
+from .conftest import exception_event
+
+pytestmark = pytest.mark.django_db
+
+
+def test_events_of_one_problem_become_one_issue_with_counters(inbox, project):
+    for user in ("alice", "bob", "alice"):
+        inbox(exception_event(user={"id": user}, release="1.0", tags={"browser": "firefox"}))
+    inbox(exception_event(type_="KeyError", value="'x'", function="other"))
+
+    result = digest_until_empty()
+
+    assert (result.stored, result.new_issues, result.failed) == (4, 2, 0)
+    assert not InboxItem.objects.exists()
+    issue = Issue.objects.get(project=project, title="ValueError: bad input")
+    assert (issue.times_seen, issue.users_seen, issue.last_release) == (3, 2, "1.0")
+    assert issue.culprit == "app.logic in handle"
+    assert sorted(Issue.objects.values_list("short_id", flat=True)) == [1, 2]
+    assert Event.objects.filter(issue=issue).count() == 3
+    assert sum(IssueHourlyCount.objects.filter(issue=issue).values_list("count", flat=True)) == 3
+    assert IssueTag.objects.get(issue=issue, key="browser", value="firefox").times_seen == 3
+    assert IssueTag.objects.get(issue=issue, key="release", value="1.0").times_seen == 3
+    assert IssueTransition.objects.filter(kind="new").count() == 2
+    grouping = Grouping.objects.get(issue=issue)
+    assert grouping.key_text == "type: ValueError\nframe: app.views index\nframe: app.logic handle"
+
+
+def test_stored_event_has_the_documented_shape(inbox):
+    received_at = timezone.now()
+    item = inbox(
+        {
+            "message": {"message": "User %s not found", "params": ["ann"]},
+            "tags": [["a", "b"]],
+            "breadcrumbs": [{"message": "clicked", "timestamp": 1732233600}],
+            "timestamp": (received_at + timedelta(hours=1)).timestamp(),  # a client clock running ahead
+        },
+        received_at=received_at,
+    )
+    digest_until_empty()
+    data = Event.objects.get(event_id=item.event_id).data
+    assert set(data) >= {
+        "event_id", "timestamp", "received", "platform", "level", "logger", "transaction", "server_name",
+        "release", "environment", "message", "logentry", "exception", "breadcrumbs", "request", "user", "tags",
+        "contexts", "extra", "fingerprint", "sdk", "_meta",
+    }  # fmt: skip
+    assert data["message"] == "User ann not found"
+    assert data["logentry"] == {"message": "User %s not found", "params": ["ann"]}
+    assert data["tags"] == [["a", "b"]]
+    assert data["breadcrumbs"]["values"][0]["timestamp"].startswith("2024-11-22T00:00:00")
+    assert data["exception"] == {"values": []}
+    assert data["event_id"] == item.event_id.hex
+    assert data["timestamp"] == data["received"] == received_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert data["_meta"]["notes"][0]["path"] == "timestamp"
+    assert "in the future" in data["_meta"]["notes"][0]["note"]
+    assert Issue.objects.get().title == "User ann not found"
+
+
+def test_a_resent_event_is_stored_and_counted_once(inbox, project):
+    event_id = uuid.uuid4()
+    inbox(exception_event(), event_id=event_id)
+    digest_until_empty()
+    inbox(exception_event(), event_id=event_id)  # the client resent it after digest consumed the first copy
+    result = digest_until_empty()
+    assert (result.stored, result.duplicates) == (0, 1)
+    assert Issue.objects.get().times_seen == 1
+    assert not InboxItem.objects.exists()
+
+
+def test_a_poison_event_is_retried_then_set_aside_and_others_go_through(inbox, settings):
+    settings.TRACEHOUND = {**settings.TRACEHOUND, "DIGEST_MAX_ATTEMPTS": 2}
+    bad = inbox(b"[not json")
+    inbox(exception_event())
+    first = digest_batch()
+    assert (first.stored, first.failed) == (1, 1)
+    bad.refresh_from_db()
+    assert (bad.attempts, bad.set_aside) == (1, False)
+    assert "JSONDecodeError" in bad.last_error
+    digest_batch()
+    bad.refresh_from_db()
+    assert (bad.attempts, bad.set_aside) == (2, True)
+    assert digest_batch().claimed == 0  # set aside: not claimed again, but kept
+    assert Issue.objects.get().times_seen == 1
+
+
+def test_a_resolved_issue_regresses_and_a_mute_expires(inbox):
+    inbox(exception_event())
+    inbox(exception_event(type_="KeyError", function="other"))
+    digest_until_empty()
+    resolved, muted = Issue.objects.order_by("id")
+    Issue.objects.filter(id=resolved.id).update(status="resolved", resolved_at=timezone.now() - timedelta(minutes=1))
+    Issue.objects.filter(id=muted.id).update(status="muted", muted_until=timezone.now() - timedelta(seconds=1))
+    inbox(exception_event())
+    inbox(exception_event(type_="KeyError", function="other"))
+    digest_until_empty()
+    resolved.refresh_from_db()
+    muted.refresh_from_db()
+    assert (resolved.status, resolved.resolved_at, muted.status, muted.muted_until) == (
+        "unresolved", None, "unresolved", None
+    )  # fmt: skip
+    assert list(IssueTransition.objects.filter(issue=resolved).values_list("kind", flat=True).order_by("id")) == [
+        "new",
+        "regressed",
+    ]
+    assert IssueTransition.objects.filter(issue=muted, kind="unmuted").count() == 1
+
+
+def test_transitions_and_live_push_are_announced_after_commit(inbox, project, django_capture_on_commit_callbacks):
+    received = []
+
+    def receiver(sender, transition_ids, **kwargs):
+        received.append(list(transition_ids))
+
+    transitions_committed.connect(receiver)
+    try:
+        inbox(exception_event())
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            digest_until_empty()
+        assert received == []  # nothing before commit
+        for callback in callbacks:
+            callback()
+    finally:
+        transitions_committed.disconnect(receiver)
+    assert received == [list(IssueTransition.objects.values_list("id", flat=True))]
+
+
+def test_sqlite_or_postgres_claim_is_the_one_this_run_uses():
+    # The SKIP LOCKED claim only exists on Postgres; on SQLite the IMMEDIATE transaction is the lock.
+    assert connection.vendor in ("sqlite", "postgresql")
