@@ -12,13 +12,25 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from frontend.routing import websocket_urlpatterns  # noqa: E402
+from ingest.endpoint import application as ingest_app  # noqa: E402
+from ingest.endpoint import is_ingest_path  # noqa: E402
 from issues.runner import start_on_first_request  # noqa: E402
+
+
+async def http_app(scope, receive, send):
+    # The Sentry ingest endpoints skip Django's request stack (it costs several times the handler itself, see
+    # ingest/endpoint.py and bench/README.md); every other path goes through Django as usual.
+    if is_ingest_path(scope["path"]):
+        await ingest_app(scope, receive, send)
+    else:
+        await django_asgi_app(scope, receive, send)
+
 
 # Embedded shape: the first HTTP request starts the in-process digest thread (production: Celery workers digest).
 application = start_on_first_request(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            "http": http_app,
             "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
         }
     )

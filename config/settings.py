@@ -222,6 +222,14 @@ TRACEHOUND = {
     "KEY_CACHE_SECONDS": env.int("TRACEHOUND_KEY_CACHE_SECONDS", default=30),
     # Where the embedded default keeps its SQLite file, secret key and the ingest disk spool.
     "DATA_DIR": DATA_DIR,
+    # Ingest quotas: events accepted per window before answering 429 (None: no limit). A project's own
+    # events_per_minute/events_per_hour replace the project defaults; a key's own limits replace the key defaults.
+    "QUOTAS": {
+        "PROJECT_EVENTS_PER_MINUTE": env.int("TRACEHOUND_PROJECT_EVENTS_PER_MINUTE", default=6_000),
+        "PROJECT_EVENTS_PER_HOUR": env.int("TRACEHOUND_PROJECT_EVENTS_PER_HOUR", default=120_000),
+        "KEY_EVENTS_PER_MINUTE": None,
+        "KEY_EVENTS_PER_HOUR": None,
+    },
     # Digest: events per transaction (SQLite keeps them small: its one writer blocks ingest meanwhile), failed
     # attempts before an event is set aside, and how old an event's timestamp may be before it is clamped.
     "DIGEST_BATCH_SIZE": env.int("TRACEHOUND_DIGEST_BATCH_SIZE", default=500),

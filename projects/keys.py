@@ -49,6 +49,17 @@ def project_for_key(project_id: int, public_key: str) -> KeyGrant | None:
     return grant
 
 
+def cached_grant(project_id: int, public_key: str) -> tuple[bool, KeyGrant | None]:
+    """(True, the grant) when the answer is cached; (False, None) when only `project_for_key` can tell.
+
+    For async callers: a hit costs no thread hop, and only a miss has to go through a thread to the database.
+    """
+    hit = _cache.get((project_id, public_key))
+    if hit is not None and hit[0] > time.monotonic():
+        return True, hit[1]
+    return False, None
+
+
 def forget_key(public_key: str) -> None:
     with _lock:
         for cache_key in [k for k in _cache if k[1] == public_key]:

@@ -107,3 +107,15 @@ class ProjectKey(models.Model):
     def dsn(self) -> str:
         base = urlsplit(settings.TRACEHOUND["BASE_URL"])
         return f"{base.scheme}://{self.public_key}@{base.netloc}{base.path.rstrip('/')}/{self.project_id}"
+
+
+class IngestOutcome(models.Model):
+    """How many items ingest received for a project, per outcome ("accepted", "invalid", "too_large",
+    "rate_limited", ...), so that what a project sent = accepted + rejected. Written by ingest, shown by `status`."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    outcome = models.CharField(max_length=32)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "outcome"], name="one_count_per_project_outcome")]

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, Sum
 
 from config.health import check_services
 from issues.models import InboxItem, Issue
-from projects.models import Project
+from projects.models import IngestOutcome, Project
 
 
 def project_stats() -> list[dict]:
@@ -22,6 +22,9 @@ def project_stats() -> list[dict]:
         .values("project_id")
         .annotate(pending=Count("id", filter=Q(set_aside=False)), set_aside=Count("id", filter=Q(set_aside=True)))
     }
+    outcomes: dict[int, dict[str, int]] = {}
+    for project_id, outcome, count in IngestOutcome.objects.values_list("project_id", "outcome", "count"):
+        outcomes.setdefault(project_id, {})[outcome] = count
     stats = []
     for project_id, name in Project.objects.order_by("id").values_list("id", "name"):
         stats.append(
@@ -32,6 +35,8 @@ def project_stats() -> list[dict]:
                 "issues": issues.get(project_id, {}).get("issues", 0),
                 "pending": inbox.get(project_id, {}).get("pending", 0),
                 "set_aside": inbox.get(project_id, {}).get("set_aside", 0),
+                # What ingest did with what the project sent: {"accepted": n, "too_large": n, ...}.
+                "outcomes": outcomes.get(project_id, {}),
             }
         )
     return stats

@@ -1,0 +1,174 @@
+"""Durable accept: the one thread that writes accepted items to the inbox table, in group commits.
+
+Requests hand their rows to `InboxWriter.submit` and wait for the answer; the writer thread takes everything
+waiting, inserts it in one transaction and one multi-row INSERT, commits, and only then wakes the requests (which
+answer 200) and tells digest (`issues.handoff.events_accepted`). At concurrency 8 that is one commit for up to 8
+events instead of 8 commits, which is what lets one process accept thousands of events a second on Postgres; under
+SQLite, where writes are serialised anyway, one writer avoids lock contention between requests.
+
+If the database refuses the batch (down, locked, out of connections), the same rows are written to the disk spool
+and the requests still answer 200; replay runs in this thread every few seconds and in `manage.py replay_spool`.
+Only when the spool cannot be written either do requests answer 503. Duplicate (project, type, event_id) rows are
+ignored by the insert, so a resent event, or a batch that was both committed and spooled, is stored once.
+
+The same thread also flushes outcome counts and syncs quota counts, so the request path does no I/O but this.
+"""
+
+import contextlib
+import logging
+import threading
+import time
+from concurrent.futures import Future
+
+from django.db import DatabaseError, IntegrityError, connection, transaction
+
+from ingest import outcomes, spool
+from ingest.quotas import gate
+from ingest.rows import InboxRow
+from issues import handoff
+from issues.models import InboxItem
+from projects.models import Project
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH_ROWS = 500
+TICK_SECONDS = 0.25
+OUTCOME_FLUSH_SECONDS = 1.0
+REPLAY_SECONDS = 5.0
+
+
+def insert_rows(rows: list[InboxRow]) -> None:
+    """Commit `rows` to the inbox (duplicates ignored; rows of since-deleted projects dropped), then tell digest."""
+    items = [
+        InboxItem(
+            project_id=row.project_id,
+            item_type=row.item_type,
+            event_id=row.event_id,
+            received_at=row.received_at,
+            payload=row.payload,
+        )
+        for row in rows
+    ]
+    try:
+        with transaction.atomic():
+            InboxItem.objects.bulk_create(items, ignore_conflicts=True)
+    except IntegrityError:  # only a vanished project can cause this: keep the rest
+        existing = set(Project.objects.filter(id__in={row.project_id for row in rows}).values_list("id", flat=True))
+        items = [item for item in items if item.project_id in existing]
+        with transaction.atomic():
+            InboxItem.objects.bulk_create(items, ignore_conflicts=True)
+    for project_id in {item.project_id for item in items}:
+        handoff.events_accepted(project_id)
+
+
+class InboxWriter:
+    def __init__(self):
+        self._condition = threading.Condition()
+        self._waiting: list[tuple[list[InboxRow], Future]] = []
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._last_flush = 0.0
+        self._last_replay = 0.0
+
+    def submit(self, rows: list[InboxRow]) -> Future:
+        """A future that becomes True once `rows` are committed or spooled, False if neither was possible."""
+        future: Future = Future()
+        with self._condition:
+            self._start_locked()
+            self._waiting.append((rows, future))
+            self._condition.notify()
+        return future
+
+    def start(self) -> None:
+        """Start the thread without rows, so that spooled files are replayed and counts flushed."""
+        with self._condition:
+            self._start_locked()
+
+    def _start_locked(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._stopping = False
+            self._thread = threading.Thread(target=self._run, name="tracehound-inbox-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Finish what is waiting, flush counts, close the database connection (tests, shutdown)."""
+        with self._condition:
+            thread = self._thread
+            self._stopping = True
+            self._condition.notify()
+        if thread is not None:
+            thread.join(timeout=30)
+        self._thread = None
+
+    def _take(self) -> list[tuple[list[InboxRow], Future]]:
+        with self._condition:
+            if not self._waiting and not self._stopping:
+                self._condition.wait(TICK_SECONDS)
+            taken, total = [], 0
+            while self._waiting and total < MAX_BATCH_ROWS:
+                rows, future = self._waiting.pop(0)
+                taken.append((rows, future))
+                total += len(rows)
+            return taken
+
+    def _run(self) -> None:
+        try:
+            while True:
+                batch = self._take()
+                if batch:
+                    self._write(batch)
+                self._housekeeping()
+                with self._condition:
+                    if self._stopping and not self._waiting:
+                        break
+            self._flush_outcomes()
+        finally:
+            connection.close()
+
+    def _write(self, batch: list[tuple[list[InboxRow], Future]]) -> None:
+        rows = [row for rows, _ in batch for row in rows]
+        try:
+            insert_rows(rows)
+            ok = True
+        except DatabaseError:
+            log.warning("ingest: the database refused %d accepted items; writing them to the disk spool", len(rows))
+            self._drop_connection()
+            ok = spool.spool_rows(rows)
+            self._last_replay = time.monotonic()  # give the database a moment before replaying
+        except Exception:
+            log.exception("ingest: unexpected failure writing the inbox; writing to the disk spool")
+            ok = spool.spool_rows(rows)
+        for _, future in batch:
+            future.set_result(ok)
+
+    def _housekeeping(self) -> None:
+        gate.sync_if_due()
+        now = time.monotonic()
+        if now - self._last_flush >= OUTCOME_FLUSH_SECONDS:
+            self._flush_outcomes()
+        if now - self._last_replay >= REPLAY_SECONDS:
+            self._last_replay = now
+            if spool.spooled_files():
+                try:
+                    replayed = spool.replay(insert_rows)
+                    log.info("ingest: replayed %d spooled items into the inbox", replayed)
+                except DatabaseError:
+                    self._drop_connection()  # still down; the files stay for the next attempt
+
+    def _flush_outcomes(self) -> None:
+        self._last_flush = time.monotonic()
+        try:
+            outcomes.flush()
+        except DatabaseError:
+            self._drop_connection()
+        except Exception:
+            log.exception("ingest: outcome counts could not be saved")
+
+    @staticmethod
+    def _drop_connection() -> None:
+        # The next batch opens a fresh connection instead of reusing one the database may have dropped.
+        with contextlib.suppress(DatabaseError):
+            connection.close()
+
+
+writer = InboxWriter()

@@ -1,0 +1,19 @@
+"""Replay the ingest disk spool into the inbox now (the web process also does so every few seconds)."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+
+from ingest import spool
+from ingest.inbox import insert_rows
+
+
+class Command(BaseCommand):
+    help = "Move events that were spooled to disk while the database was unavailable into the inbox."
+
+    def handle(self, *args, **options):
+        waiting = len(spool.spooled_files())
+        try:
+            replayed = spool.replay(insert_rows)
+        except DatabaseError as error:
+            raise CommandError(f"the database is still unavailable: {error}") from None
+        self.stdout.write(f"replayed {replayed} items from {waiting} spool files ({spool.spool_dir()})")

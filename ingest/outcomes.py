@@ -1,0 +1,58 @@
+"""Counting what became of every item a project sent: accepted, or rejected and why.
+
+Counting happens in memory on the request path (a dict update under a lock) and is flushed to the
+`projects.IngestOutcome` table by the inbox writer about once a second, as one upsert per (project, outcome). A
+crash loses at most that last second of counts, never an event.
+"""
+
+import logging
+import threading
+from collections import Counter
+
+from django.db import IntegrityError, connection, transaction
+
+from projects.models import IngestOutcome, Project
+
+log = logging.getLogger(__name__)
+
+ACCEPTED = "accepted"  # an event committed to the inbox (or to the disk spool)
+CHECK_IN = "check_in"  # a check-in committed to the inbox
+
+_counts: Counter = Counter()
+_lock = threading.Lock()
+
+
+def count(project_id: int, outcome: str, n: int = 1) -> None:
+    with _lock:
+        _counts[(project_id, outcome)] += n
+
+
+def _upsert(rows: list[tuple[int, str, int]]) -> None:
+    table = connection.ops.quote_name(IngestOutcome._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (project_id, outcome, count) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (project_id, outcome) DO UPDATE SET count = {table}.count + excluded.count",
+            rows,
+        )
+
+
+def flush() -> None:
+    """Add the counts gathered so far to the table; on failure they are kept for the next flush."""
+    with _lock:
+        snapshot = dict(_counts)
+        _counts.clear()
+    if not snapshot:
+        return
+    rows = [(project_id, outcome, n) for (project_id, outcome), n in snapshot.items()]
+    try:
+        try:
+            _upsert(rows)
+        except IntegrityError:  # a project deleted since: its counts go with it
+            existing = set(Project.objects.filter(id__in={row[0] for row in rows}).values_list("id", flat=True))
+            _upsert([row for row in rows if row[0] in existing])
+    except Exception:
+        log.warning("ingest: outcome counts not saved yet, will retry", exc_info=True)
+        with _lock:
+            _counts.update(snapshot)
+        raise
