@@ -65,7 +65,7 @@ class Handler(logging.Handler):
         return rv
 
     def emit(self, record) -> None:
-        if getattr(_reentry, "active", False):
+        if getattr(_reentry, "active", False) or self.client.transport is None:
             return
         _reentry.active = True
         try:
@@ -79,7 +79,7 @@ class Handler(logging.Handler):
                 return
             if record.levelno >= self.event_level:
                 self.client.capture_log_record(record)
-            elif self.client.enabled:
+            else:
                 add_log_breadcrumb(record)
         except Exception:
             self.errors += 1

@@ -137,6 +137,7 @@ class Transport:
         thread does not exist. The thread starts on the first submit."""
         self._pid = os.getpid()
         self._queue = queue.Queue(self.queue_size)
+        self._count_lock = threading.Lock()  # a lock held by a thread that does not exist in the child
         self._thread = None
         self._conn = None
         self._lock = threading.Lock()
@@ -161,7 +162,9 @@ class Transport:
         return True
 
     def count_drop(self, reason: str, n: int = 1) -> None:
-        self.dropped[reason] = self.dropped.get(reason, 0) + n
+        # Callers and the sender both count; the lock keeps concurrent increments from being lost.
+        with self._count_lock:
+            self.dropped[reason] = self.dropped.get(reason, 0) + n
 
     @property
     def dropped_total(self) -> int:
