@@ -37,6 +37,7 @@ class IssueQuery:
 
 
 def _split(text: str) -> list[str]:
+    text = text.replace("\x00", "")  # Postgres refuses NUL in text; no title or tag can contain one anyway
     try:
         parts = shlex.split(text)
     except ValueError:  # an unbalanced quote: fall back to plain whitespace splitting

@@ -8,6 +8,7 @@ from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 from config.asgi import application
@@ -40,6 +41,16 @@ async def publish(project_id: int, issue_ids):
     await get_channel_layer().group_send(
         f"project.{project_id}", {"type": "project.changed", "project_id": project_id, "issue_ids": issue_ids}
     )
+
+
+@pytest.fixture(autouse=True)
+def _close_connections_of_consumer_threads():
+    # The consumer's database calls run on worker threads; with persistent connections (production settings)
+    # those would outlive the test and keep the test database from being dropped.
+    settings_dict = connection.settings_dict
+    kept, settings_dict["CONN_MAX_AGE"] = settings_dict.get("CONN_MAX_AGE", 0), 0
+    yield
+    settings_dict["CONN_MAX_AGE"] = kept
 
 
 @pytest.fixture
