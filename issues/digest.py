@@ -176,6 +176,10 @@ def digest_until_empty(*, limit: int | None = None, on_full_batch=None, max_batc
     return total
 
 
+def pending_events() -> bool:
+    return InboxItem.objects.filter(item_type=InboxItem.ItemType.EVENT, set_aside=False).exists()
+
+
 def _claim(limit: int, only_ids):
     rows = InboxItem.objects.filter(item_type=InboxItem.ItemType.EVENT, set_aside=False)
     if only_ids is not None:

@@ -5,7 +5,7 @@ the in-memory channel layer problem: it publishes live pushes through the server
 
 It is started by the ASGI application on its first HTTP request (`start_on_first_request`), so `runserver` and
 daphne run it, while management commands and unit tests, which never serve a request through that application,
-do not. Besides wake-ups it sweeps every SWEEP_SECONDS, which also picks up events left from before a restart.
+do not. Besides wake-ups it looks every SWEEP_SECONDS, which also picks up events left from before a restart.
 """
 
 import asyncio
@@ -15,12 +15,13 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections
 
-from issues.digest import digest_until_empty
+from issues.digest import digest_until_empty, pending_events
 from issues.live import use_server_loop
 
 logger = logging.getLogger(__name__)
 
-SWEEP_SECONDS = 5.0
+# Events committed by another process (a second web process, a management command) are seen within this time.
+SWEEP_SECONDS = 1.0
 ERROR_PAUSE_SECONDS = 2.0
 
 
@@ -51,7 +52,9 @@ class DigestThread:
             self._wake.clear()
             try:
                 close_old_connections()
-                digest_until_empty()
+                # A plain read first: on SQLite, a digest transaction takes the write lock even when idle.
+                if pending_events():
+                    digest_until_empty()
             except Exception:
                 # The database may be away for a moment; the events stay pending and the next round retries.
                 logger.exception("digest round failed")

@@ -12,8 +12,7 @@ import logging
 from celery import shared_task
 from django.core.cache import cache
 
-from issues.digest import digest_until_empty
-from issues.models import InboxItem
+from issues.digest import digest_until_empty, pending_events
 
 logger = logging.getLogger(__name__)
 
@@ -48,5 +47,5 @@ def digest_pending() -> None:
 
 @shared_task(ignore_result=True)
 def sweep_inbox() -> None:
-    if InboxItem.objects.filter(item_type=InboxItem.ItemType.EVENT, set_aside=False).exists():
+    if pending_events():
         request_digest()

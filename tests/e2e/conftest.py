@@ -2,7 +2,8 @@
 
 `tracehound_server` starts daphne on a free port against the test database (tests using it must commit their
 data, so it depends on `transactional_db`), in the same mode as the test run: embedded (SQLite file, digest in
-the web process) or production (PostgreSQL, Redis). Its output is printed when a test fails.
+the web process) or production (PostgreSQL, Redis, and a real `celery -A config worker` with its beat sweep
+digesting). Its output is printed when a test fails.
 """
 
 import os
@@ -49,6 +50,30 @@ class RunningServer:
         return self.log_path.read_text(errors="replace")
 
 
+def start_worker(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, Path]:
+    """A Celery worker with embedded beat (production shape), started when its log says it is ready."""
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--beat",
+             "--schedule", str(tmp_path / "beat-schedule"), "--loglevel", "INFO", "--without-mingle",
+             "--without-gossip"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"celery worker exited with {process.returncode}:\n{log_path.read_text()}")
+        if " ready." in log_path.read_text(errors="replace"):
+            return process, log_path
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"celery worker not ready within 30 s:\n{log_path.read_text()}")
+
+
 def start_server(tmp_path: Path, extra_env: dict | None = None) -> RunningServer:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -91,22 +116,31 @@ def start_server(tmp_path: Path, extra_env: dict | None = None) -> RunningServer
 
 
 def stop_server(server: RunningServer) -> None:
-    server.process.terminate()
+    stop_process(server.process)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    process.terminate()
     try:
-        server.process.wait(timeout=10)
+        process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture
-def tracehound_server(transactional_db, tmp_path, request):
+def tracehound_server(transactional_db, tmp_path, request, settings):
     server = start_server(tmp_path)
+    worker = None if settings.CELERY_TASK_ALWAYS_EAGER else start_worker(tmp_path, server.env)
     yield server
     stop_server(server)
+    if worker is not None:
+        stop_process(worker[0])
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         print(f"--- server log ({server.url}) ---\n{server.log()}")
+        if worker is not None:
+            print(f"--- worker log ---\n{worker[1].read_text(errors='replace')}")
 
 
 @pytest.hookimpl(wrapper=True)
