@@ -1,0 +1,169 @@
+"""The triage UI in Debian's chromium (driven by Playwright) against a real server process.
+
+Screenshots go to test-output/ for a reviewer to look at the pages.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.e2e.conftest import ROOT, start_server, start_worker, stop_process
+from tests.frontend.factories import PASSWORD, make_event, make_grouping, make_issue, make_user
+from tests.frontend.test_security import SCRIPT, xss_event
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "test-output"
+LIVE_BUDGET_SECONDS = 2.0
+
+# A small program that fails the way an application does: locals, breadcrumbs, source lines from a real file.
+APP = """
+import logging, sys
+import sentry_sdk
+
+sentry_sdk.init(dsn=sys.argv[1], release="shop@2.4.1", environment="production")
+sentry_sdk.add_breadcrumb(category="auth", message="user ada logged in", level="info")
+logging.getLogger("shop").warning("basket %s is empty", 17)
+
+def basket_total(prices, coupon_count):
+    subtotal = sum(prices)
+    return subtotal / coupon_count
+
+try:
+    basket_total([10, 20], coupon_count=int(sys.argv[2]))
+except ZeroDivisionError:
+    sentry_sdk.capture_exception()
+sentry_sdk.flush(timeout=10)
+"""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on the test's thread; Django would take every query there for
+    # async code. The tests' queries are plain synchronous ones on their own thread, so that guard is lifted.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    )  # fmt: skip
+    yield browser
+    browser.close()
+    playwright.stop()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def ui_server(transactional_db, tmp_path, request):
+    """`tracehound_server`, with DEBUG on so that static files are served without a collectstatic run."""
+    server = start_server(tmp_path, {"DEBUG": "true"})
+    worker = None if settings.CELERY_TASK_ALWAYS_EAGER else start_worker(tmp_path, server.env)
+    yield server
+    stop_process(server.process)
+    if worker is not None:
+        stop_process(worker[0])
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        print(f"--- server log ---\n{server.log()}")
+        if worker is not None:
+            print(f"--- worker log ---\n{worker[1].read_text(errors='replace')}")
+
+
+@pytest.fixture
+def page(browser, ui_server, team):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs
+    user = make_user(team, "ada")
+    page.goto(f"{ui_server.url}/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{ui_server.url}/")
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def send_with_sentry_sdk(tmp_path: Path, dsn: str) -> None:
+    script = tmp_path / "shop_app.py"
+    script.write_text(APP)
+    # Run from the app's folder: sentry-sdk counts frames under the working directory as in-app.
+    done = subprocess.run(
+        [sys.executable, str(script), dsn, "0"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_an_event_sent_with_sentry_sdk_appears_live_and_its_page_shows_frames(
+    page, ui_server, project, project_key, tmp_path
+):
+    page.goto(f"{ui_server.url}/projects/{project.pk}/issues/")
+    page.wait_for_selector("body[data-live=open]", timeout=5000)
+    assert page.locator("#no-issues").is_visible()
+    page.evaluate("window.notReloaded = true")
+    shot(page, "issue-list-empty")
+
+    send_with_sentry_sdk(tmp_path, ui_server.dsn(project_key))
+    accepted = time.monotonic()  # the SDK's flush returned: ingest has answered 200 for the event
+    row = page.locator("tr.issue-row", has_text="ZeroDivisionError")
+    row.wait_for(timeout=LIVE_BUDGET_SECONDS * 1000 + 500)
+    elapsed = time.monotonic() - accepted
+    assert elapsed < LIVE_BUDGET_SECONDS, f"the issue appeared after {elapsed:.2f} s"
+    assert page.evaluate("window.notReloaded") is True  # pushed into the open page, not a reload
+    assert page.locator("#issue-count").inner_text() == "1"
+    assert "shop@2.4.1" in row.inner_text()
+    shot(page, "issue-list-live")
+
+    row.locator("a").first.click()
+    page.wait_for_selector("h1.issue-title")
+    page.wait_for_selector("body[data-live=open]", timeout=5000)
+    in_app = page.locator("details.frame.in-app[open]").last  # the crashing frame, in basket_total
+    assert in_app.is_visible() and "in basket_total" in in_app.locator("summary").inner_text()
+    assert in_app.locator(".line.current").inner_text().strip().endswith("return subtotal / coupon_count")
+    assert in_app.locator("table.vars").inner_text().count("coupon_count") == 1
+    assert "subtotal" in in_app.locator("table.vars").inner_text()
+    assert "user ada logged in" in page.locator("#breadcrumbs").inner_text()
+    assert "basket 17 is empty" in page.locator("#breadcrumbs").inner_text()
+    shot(page, "issue-detail")
+
+    # A second occurrence while the issue page is open: a notice, without a reload.
+    send_with_sentry_sdk(tmp_path, ui_server.dsn(project_key))
+    notice = page.locator("#new-events", has_text="1 new event")
+    notice.wait_for(timeout=LIVE_BUDGET_SECONDS * 1000 + 500)
+    assert page.locator("#issue-stats").inner_text().count("2") >= 1
+    shot(page, "issue-detail-new-event")
+    assert page.dialogs == []
+
+
+def test_hostile_event_text_renders_inert(page, ui_server, project):
+    issue = make_issue(project, title=SCRIPT + '"><img src=x onerror=alert(1)>', culprit=SCRIPT)
+    make_event(issue, xss_event())
+    make_grouping(issue, SCRIPT)
+    page.goto(f"{ui_server.url}/projects/{project.pk}/issues/")
+    assert page.locator("tr.issue-row a", has_text="<script>").first.is_visible()
+    page.goto(f"{ui_server.url}/issues/{issue.pk}/")
+    page.wait_for_selector("h1.issue-title")
+    assert page.locator("h1.issue-title").inner_text().startswith("<script>alert('xss')</script>")
+    assert page.locator("main img").count() == 0 and page.locator("main script").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    page.click("#request code")  # the javascript: URL is plain text; clicking it does nothing
+    shot(page, "issue-detail-hostile")
+    assert page.dialogs == []
