@@ -29,6 +29,8 @@ def main():
             response = client.get(url, HTTP_AUTHORIZATION="Bearer s3cret", HTTP_X_REQUEST_ID="req-1")
         print(url, response.status_code)
     assert tracehound.flush(5)
+    transport = tracehound.get_client().transport
+    print(f"tracehound sent={transport.sent} dropped={transport.dropped} last_status={transport.last_status}")
 
 
 if __name__ == "__main__":
