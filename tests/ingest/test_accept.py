@@ -61,25 +61,25 @@ def raw_deflate(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-@pytest.mark.parametrize(
-    ("encoding", "compress"),
-    [
-        ("", lambda data: data),
-        ("identity", lambda data: data),
-        ("gzip", gzip.compress),
-        ("deflate", zlib.compress),
-        ("deflate", raw_deflate),
-        ("br", brotli.compress),
-        ("zstd", zstandard.ZstdCompressor().compress),
-    ],
-)
-def test_every_content_encoding_is_decoded_even_in_tiny_chunks(project_key, encoding, compress):
-    body = compress(event_envelope({"message": f"via {encoding}", "extra": {"pad": "x" * 5000}}))
-    chunks = [body[i : i + 7] for i in range(0, len(body), 7)]  # chunked transfer, no Content-Length
-    response = call(envelope_path(project_key), chunks, {**auth(project_key), "Content-Encoding": encoding})
-    assert response.status == 200, response.body
-    [item] = stored(project_key)
-    assert orjson.loads(bytes(item.payload))["message"] == f"via {encoding}"
+ENCODINGS = [
+    ("", lambda data: data),
+    ("identity", lambda data: data),
+    ("gzip", gzip.compress),
+    ("deflate", zlib.compress),
+    ("deflate", raw_deflate),
+    ("br", brotli.compress),
+    ("zstd", zstandard.ZstdCompressor().compress),
+]
+
+
+def test_every_content_encoding_is_decoded_even_in_tiny_chunks(project_key):
+    # One test for all encodings: each committed test costs a table flush.
+    for n, (encoding, compress) in enumerate(ENCODINGS):
+        body = compress(event_envelope({"message": f"via {n} {encoding}", "extra": {"pad": "x" * 5000}}))
+        chunks = [body[i : i + 7] for i in range(0, len(body), 7)]  # chunked transfer, no Content-Length
+        response = call(envelope_path(project_key), chunks, {**auth(project_key), "Content-Encoding": encoding})
+        assert response.status == 200, (encoding, response.body)
+        assert orjson.loads(bytes(stored(project_key)[-1].payload))["message"] == f"via {n} {encoding}"
 
 
 def test_store_endpoint_takes_json_base64_and_base64_zlib(project_key):
@@ -142,29 +142,29 @@ def test_bad_text_is_cleaned_before_it_reaches_the_database(project_key):
     assert data["lone"] == "\ufffdx" and data["tags"] == {"k\ufffd": ""}
 
 
-@pytest.mark.parametrize(
-    "event",
-    [
-        {"tags": {"a": "b"}, "exception": [{"type": "E"}], "level": "banana", "timestamp": "garbage"},
-        {"tags": [["a", "b"], "junk", 3], "exception": {"values": {"type": "E"}}, "timestamp": 32503680000},
-        {"exception": {"values": [{"stacktrace": {"frames": {"0": {"filename": "x"}}}}]}, "level": 5},
-        {"user": "not an object", "contexts": [], "extra": None, "breadcrumbs": "x", "timestamp": "3000-01-01"},
-    ],
-)
-def test_type_confusion_is_accepted_for_digest_to_normalise(project_key, event):
-    response = call(envelope_path(project_key), event_envelope(event), auth(project_key))
-    assert response.status == 200
-    [item] = stored(project_key)
-    assert {key: value for key, value in orjson.loads(bytes(item.payload)).items() if key != "event_id"} == event
+TYPE_CONFUSED_EVENTS = [
+    {"tags": {"a": "b"}, "exception": [{"type": "E"}], "level": "banana", "timestamp": "garbage"},
+    {"tags": [["a", "b"], "junk", 3], "exception": {"values": {"type": "E"}}, "timestamp": 32503680000},
+    {"exception": {"values": [{"stacktrace": {"frames": {"0": {"filename": "x"}}}}]}, "level": 5},
+    {"user": "not an object", "contexts": [], "extra": None, "breadcrumbs": "x", "timestamp": "3000-01-01"},
+]
 
 
-@pytest.mark.parametrize("bad_id", ["../../x", "not-a-uuid", 12, None, "0" * 31, "g" * 32])
-def test_a_malformed_event_id_is_replaced_and_never_used(project_key, bad_id):
-    response = call(envelope_path(project_key), event_envelope({"event_id": bad_id}), auth(project_key))
-    assert response.status == 200
-    [item] = stored(project_key)
-    assert response.json["id"] == item.event_id.hex == orjson.loads(bytes(item.payload))["event_id"]
-    assert uuid.UUID(response.json["id"]).hex == response.json["id"]
+def test_type_confusion_is_accepted_for_digest_to_normalise(project_key):
+    for event in TYPE_CONFUSED_EVENTS:
+        response = call(envelope_path(project_key), event_envelope(event), auth(project_key))
+        assert response.status == 200
+        data = orjson.loads(bytes(InboxItem.objects.get(event_id=response.json["id"]).payload))
+        assert {key: value for key, value in data.items() if key != "event_id"} == event
+
+
+def test_a_malformed_event_id_is_replaced_and_never_used(project_key):
+    for bad_id in ["../../x", "not-a-uuid", 12, None, "0" * 31, "g" * 32, "../" * 12]:
+        response = call(envelope_path(project_key), event_envelope({"event_id": bad_id}), auth(project_key))
+        assert response.status == 200
+        item = InboxItem.objects.get(event_id=response.json["id"])
+        assert response.json["id"] == item.event_id.hex == orjson.loads(bytes(item.payload))["event_id"]
+    assert len(stored(project_key)) == 7
 
 
 def test_a_resent_event_is_answered_200_and_stored_once(project_key):

@@ -1,0 +1,129 @@
+"""Durable accept: a 200 means committed, to the inbox or to the disk spool, and spooled items reach the inbox."""
+
+import sqlite3
+import time
+import uuid
+from datetime import UTC, datetime
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
+
+import orjson
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from ingest import spool
+from ingest.inbox import insert_rows
+from ingest.rows import InboxRow
+from issues.models import Event, InboxItem
+from projects.services import create_project
+from tests.e2e.conftest import database_url_of_test_database, start_server, stop_server
+from tests.ingest.client import auth, call, event_envelope
+from tests.ingest.tcp_proxy import TcpProxy
+
+pytestmark = pytest.mark.usefixtures("committed")
+
+
+def row(project_id, **changes) -> InboxRow:
+    event_id = uuid.uuid4()
+    values = {
+        "project_id": project_id,
+        "item_type": "event",
+        "event_id": event_id,
+        "received_at": datetime.now(UTC),
+        "payload": orjson.dumps({"event_id": event_id.hex, "message": "line\none"}),
+        **changes,
+    }
+    return InboxRow(**values)
+
+
+def test_spooled_rows_are_replayed_once_and_the_files_removed(project, capsys):
+    rows = [row(project.id) for _ in range(3)]
+    assert spool.spool_rows(rows) and spool.spool_rows(rows[:1])  # the second file repeats an item
+    assert len(spool.spooled_files()) == 2
+    call_command("replay_spool")
+    assert "replayed 4 items from 2 spool files" in capsys.readouterr().out
+    assert spool.spooled_files() == []
+    stored = {item.event_id: bytes(item.payload) for item in InboxItem.objects.all()}
+    assert stored == {r.event_id: r.payload for r in rows}
+
+
+def test_replay_opens_only_uuid_named_files_and_sets_damaged_ones_aside(project):
+    directory = spool.spool_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "..%2f..%2fetc.spool").write_bytes(b"ignored")
+    damaged = directory / f"{uuid.uuid4().hex}.spool"
+    damaged.write_bytes(b'{"project_id": 1}\ntruncated')
+    assert spool.spooled_files() == [damaged]
+    assert spool.replay(insert_rows) == 0
+    assert damaged.with_suffix(".damaged").exists()
+    assert not InboxItem.objects.exists()
+
+
+def test_rows_of_a_deleted_project_do_not_block_the_others(team, project):
+    gone, _ = create_project(team, "Gone")
+    rows = [row(project.id), row(gone.id)]
+    gone.delete()
+    insert_rows(rows)
+    assert list(InboxItem.objects.values_list("project_id", flat=True)) == [project.id]
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'", reason="SQLite: another writer holds the database lock")
+def test_sqlite_locked_by_another_writer_spools_and_answers_200(project_key):
+    blocker = sqlite3.connect(connection.settings_dict["NAME"], timeout=1)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")  # hold the write lock past the writer's 5 s busy timeout
+        response = call(f"/api/{project_key.project_id}/envelope/", event_envelope({"m": 1}), auth(project_key))
+        assert response.status == 200
+        assert len(spool.spooled_files()) == 1
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert spool.replay(insert_rows) == 1
+    assert InboxItem.objects.get().event_id.hex == response.json["id"]
+
+
+def post(url: str, project_key, message: str) -> tuple[int, str]:
+    request = Request(url, data=event_envelope({"message": message}), headers=auth(project_key), method="POST")
+    try:
+        with urlopen(request, timeout=30) as response:
+            return response.status, orjson.loads(response.read())["id"]
+    except HTTPError as error:
+        return error.code, ""
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the database outage is staged on PostgreSQL")
+def test_a_database_outage_loses_no_accepted_event(tmp_path, project_key):
+    # The server reaches PostgreSQL through a relay this test cuts: an outage for that process alone, without
+    # stopping the database other test runs share.
+    db = connection.settings_dict
+    proxy = TcpProxy(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))
+    proxy.open()
+    direct = database_url_of_test_database()
+    proxied = direct.replace(f":{db['PORT'] or 5432}/", f":{proxy.port}/")
+    server = start_server(tmp_path, {"DATABASE_URL": proxied})
+    url = f"{server.url}/api/{project_key.project_id}/envelope/"
+    accepted = []
+    try:
+        for phase in ("before", "during", "after"):
+            if phase == "during":
+                proxy.cut()
+            elif phase == "after":
+                proxy.open()
+            for n in range(10):
+                status, event_id = post(url, project_key, f"{phase} {n}")
+                assert status == 200, (phase, n, server.log())
+                accepted.append(event_id)
+        deadline = time.monotonic() + 20  # the server replays its spool every few seconds
+        while time.monotonic() < deadline:
+            stored = {item.event_id.hex for item in InboxItem.objects.filter(project_id=project_key.project_id)}
+            stored |= {event.event_id.hex for event in Event.objects.filter(project_id=project_key.project_id)}
+            if stored >= set(accepted):
+                break
+            time.sleep(0.3)
+        assert set(accepted) <= stored, f"lost {set(accepted) - stored}"
+        assert "writing them to the disk spool" in server.log()
+        assert len(set(accepted)) == 30
+    finally:
+        stop_server(server)
+        proxy.cut()
