@@ -1,5 +1,6 @@
 import logging
 
+from asgiref.sync import sync_to_async
 from django.http import HttpResponse
 from django.urls import path
 
@@ -19,7 +20,7 @@ def logged(request):
 
 
 async def async_crash(request):
-    user = await request.auser()
+    user = await sync_to_async(lambda: str(request.user))()  # request.auser() needs Django 5
     logger.info("async basket for %s", user)
     raise LookupError(f"no basket for {user}")
 
