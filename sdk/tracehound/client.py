@@ -255,12 +255,14 @@ class Client:
             event["logentry"] = logentry
         if extra:
             event["extra"] = extra if type(extra) is _CapturedDict else capture_value(extra)
-        if tags:
-            event["tags"] = {str(k): cap_string(str(v), 200) for k, v in dict(tags).items()}
-        if contexts:
+        if tags and isinstance(tags, dict):
+            event["tags"] = {str(k): cap_string(str(v), 200) for k, v in tags.items()}
+        if contexts and isinstance(contexts, dict):
             event["contexts"] = capture_value(contexts)
         if fingerprint:
-            event["fingerprint"] = [str(part) for part in fingerprint]
+            if isinstance(fingerprint, str):
+                fingerprint = [fingerprint]
+            event["fingerprint"] = [cap_string(str(part), 200) for part in list(fingerprint)[:20]]
         scope = current_scope()
         if request is None and scope.request is not None:
             try:
@@ -274,6 +276,11 @@ class Client:
 
     def capture_log_record(self, record, mechanism: str = "logging"):
         """Build an event from a ``LogRecord`` at or above the handler's event level."""
+        transport = self.transport
+        if transport is None or transport.is_rate_limited("error"):
+            if transport is not None:
+                transport.count_drop("rate_limited")
+            return None
         msg = record.msg
         template = msg if type(msg) is str else safe_repr(msg)
         logentry = {"message": cap_string(template, MAX_MESSAGE_LENGTH)}

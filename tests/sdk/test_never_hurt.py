@@ -37,6 +37,7 @@ def test_emit_never_raises_on_broken_records(server, make_logger):
     logger.error("%d items", "not a number")  # formatting fails
     logger.error(ExplodingRepr())  # msg whose str and repr raise
     logger.error("args explode %s", ExplodingRepr())
+    logger.error("odd extras", extra={"tags": "not-a-dict", "fingerprint": "one-string"})
     record = logging.LogRecord(logger.name, logging.ERROR, __file__, 1, "bad exc_info", None, ("x", "y", "z"))
     handler.handle(record)  # exc_info is garbage
     try:
@@ -50,6 +51,7 @@ def test_emit_never_raises_on_broken_records(server, make_logger):
     assert messages[0]["message"] == "%d items"
     assert messages[1]["message"].startswith("<unrepresentable")
     assert messages[2]["params"] == ["<unrepresentable ExplodingRepr>"]
+    assert events[3]["fingerprint"] == ["one-string"] and "tags" not in events[3]
     assert events[-1]["exception"]["values"][0]["value"].startswith("<unrepresentable")
     assert handler.client.transport.dropped == {}
     assert handler.errors == 0
