@@ -443,9 +443,9 @@ def _request_from_record(value, client):
     if value is None or not hasattr(value, "META"):
         return None
     try:
-        from .contrib.django.request import request_data
+        from .contrib.django.request import request_data, send_pii
 
-        return request_data(value, client.send_default_pii)
+        return request_data(value, send_pii(client))
     except Exception:
         return None
 

@@ -9,10 +9,11 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SETTINGS = "tests.sdk.djangoproject.settings"
 
 
-def run(args, dsn="", pii=False, timeout=60):
+def run(args, dsn="", pii=False, timeout=60, middleware=True):
     env = dict(os.environ)
     env.pop("TRACEHOUND_DSN", None)
     env.update(DJANGO_SETTINGS_MODULE=SETTINGS, SDK_TEST_DSN=dsn, SDK_TEST_PII="1" if pii else "0", PYTHONPATH=ROOT)
+    env["SDK_TEST_NO_MIDDLEWARE"] = "0" if middleware else "1"
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -43,6 +44,19 @@ def test_unhandled_view_exception_is_reported_once_with_request_and_user(server)
     assert event["user"]["username"] == "ada" and event["user"]["email"] == "ada@example.org"
     assert event["release"] == "djangoproject@1"
     assert event["breadcrumbs"]["values"][-1]["message"] == "opening basket for ada"
+
+
+def test_without_the_middleware_django_request_records_still_carry_the_request(server):
+    proc = run(["tests/sdk/djangoproject/drive.py", "/crash/?page=2"], dsn=server.dsn, pii=True, middleware=False)
+    assert proc.returncode == 0, proc.stderr
+    (event,) = server.events()
+    assert event["logger"] == "django.request"
+    assert event["logentry"]["formatted"] == "Internal Server Error: /crash/"
+    assert event["exception"]["values"][-1]["mechanism"] == {"type": "logging", "handled": True}
+    assert event["request"]["url"] == "http://testserver/crash/"
+    assert event["request"]["query_string"] == "page=2"
+    assert event["user"]["username"] == "ada"
+    assert "request" not in event.get("extra", {})
 
 
 def test_without_pii_no_user_and_no_cookie(server):

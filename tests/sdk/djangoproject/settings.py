@@ -19,6 +19,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
+if os.environ.get("SDK_TEST_NO_MIDDLEWARE") == "1":  # LOGGING only, like a project that skipped the middleware
+    MIDDLEWARE = MIDDLEWARE[1:]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 TRACEHOUND = {"SEND_DEFAULT_PII": os.environ.get("SDK_TEST_PII") == "1"}
 LOGGING = {

@@ -12,8 +12,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 import tracehound
 from tracehound.scope import pop_scope, push_scope
 
-from . import settings as th_settings
-from .request import request_data
+from .request import request_data, send_pii
 
 
 class TracehoundMiddleware:
@@ -28,8 +27,7 @@ class TracehoundMiddleware:
 
     def _enter(self, request):
         token = push_scope()
-        client = tracehound.get_client()
-        pii = client.send_default_pii or th_settings.get("SEND_DEFAULT_PII")
+        pii = send_pii(tracehound.get_client())
         tracehound.current_scope().request = lambda: request_data(request, pii)
         return token
 

@@ -20,6 +20,18 @@ def _headers(meta) -> dict:
     return headers
 
 
+def send_pii(client) -> bool:
+    """The client's ``send_default_pii`` option, or ``TRACEHOUND["SEND_DEFAULT_PII"]`` in settings."""
+    if client.send_default_pii:
+        return True
+    try:
+        from .settings import get
+
+        return bool(get("SEND_DEFAULT_PII"))
+    except Exception:
+        return False
+
+
 def request_data(request, send_default_pii: bool) -> dict:
     meta = request.META
     try:
