@@ -1,0 +1,138 @@
+"""Digest in real worker processes (`manage.py digest`) on the test database: concurrency and crashes.
+
+Postgres is where several workers run at once (SKIP LOCKED, advisory lock for new issues), so the concurrent and
+SIGKILL tests need it; SQLite (one writer) has its own single-worker process test.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import orjson
+import pytest
+from django.db import connection
+from django.db.models import Sum
+
+from issues.models import Event, Grouping, InboxItem, Issue, IssueHourlyCount, IssueTag, IssueTransition
+
+from ..e2e.conftest import ROOT, database_url_of_test_database
+from .conftest import exception_event
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def worker_env() -> dict:
+    return {
+        **os.environ,
+        "TRACEHOUND_MODE": "embedded" if connection.vendor == "sqlite" else "production",
+        "DATABASE_URL": database_url_of_test_database(),
+    }
+
+
+def start_worker(batch_size: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "digest", "--until-empty", "--batch-size", str(batch_size)],
+        cwd=ROOT,
+        env=worker_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def fill_inbox(project, count: int, fingerprints: int) -> None:
+    """`count` events cycling through `fingerprints` distinct new problems, each with a user and a tag."""
+    rows = []
+    for n in range(count):
+        event_id = uuid.uuid4()
+        event = exception_event(
+            type_=f"Problem{n % fingerprints}Error",
+            user={"id": f"user-{n % 7}"},
+            tags={"shard": str(n % 3)},
+            event_id=event_id.hex,
+        )
+        rows.append(InboxItem(project=project, event_id=event_id, payload=orjson.dumps(event)))
+    InboxItem.objects.bulk_create(rows, batch_size=1000)
+
+
+def assert_each_event_counted_once(project, count: int, fingerprints: int) -> None:
+    assert not InboxItem.objects.exists()
+    assert Event.objects.filter(project=project).count() == count
+    assert Issue.objects.filter(project=project).count() == fingerprints
+    assert Grouping.objects.filter(project=project).count() == fingerprints
+    assert IssueTransition.objects.filter(project=project, kind="new").count() == fingerprints
+    assert Issue.objects.filter(project=project).aggregate(n=Sum("times_seen"))["n"] == count
+    assert IssueHourlyCount.objects.filter(project=project).aggregate(n=Sum("count"))["n"] == count
+    assert IssueTag.objects.filter(issue__project=project, key="shard").aggregate(n=Sum("times_seen"))["n"] == count
+    for issue in Issue.objects.filter(project=project):
+        assert issue.times_seen == Event.objects.filter(issue=issue).count()
+    assert sorted(Issue.objects.filter(project=project).values_list("short_id", flat=True)) == list(
+        range(1, fingerprints + 1)
+    )
+
+
+def test_a_worker_process_digests_the_inbox(project):
+    fill_inbox(project, 300, fingerprints=5)
+    worker = start_worker(batch_size=50)
+    output, _ = worker.communicate(timeout=60)
+    assert worker.returncode == 0, output
+    assert "digested 300 events" in output
+    assert_each_event_counted_once(project, 300, 5)
+
+
+def needs_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("several writers at once need Postgres (SQLite has one writer; see the test above)")
+
+
+def test_concurrent_workers_create_each_new_issue_exactly_once(project):
+    needs_postgres()
+    fill_inbox(project, 900, fingerprints=20)  # every batch of every worker meets all 20 new keys
+    workers = [start_worker(batch_size=20) for _ in range(3)]
+    outputs = [worker.communicate(timeout=120)[0] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0, 0], outputs
+    digested = [int(output.split("digested ", 1)[1].split(" ", 1)[0]) for output in outputs]
+    assert sum(digested) == 900
+    assert sum(1 for n in digested if n > 0) >= 2, f"the workers did not overlap: {digested}"
+    # No batch failed on a unique constraint and had to be retried: the advisory lock made workers wait instead.
+    assert not any("retrying" in output or ", 0 failed" not in output for output in outputs), outputs
+    assert_each_event_counted_once(project, 900, 20)
+
+
+def in_transaction_backends() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_worker_killed_mid_batch_loses_and_double_counts_nothing(project):
+    needs_postgres()
+    fill_inbox(project, 1600, fingerprints=10)
+    worker = start_worker(batch_size=100)
+    deadline = time.monotonic() + 60
+    # Kill once some batches are committed and the worker is inside the next batch's transaction.
+    while time.monotonic() < deadline and not (
+        Event.objects.filter(project=project).exists() and in_transaction_backends()
+    ):
+        time.sleep(0.005)
+    assert worker.poll() is None, "the worker finished before it could be killed"
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    stored_at_kill = Event.objects.filter(project=project).count()
+    assert 0 < stored_at_kill < 1600
+    assert stored_at_kill % 100 == 0, "only whole batches may have been committed"
+    deadline = time.monotonic() + 10
+    while in_transaction_backends() and time.monotonic() < deadline:
+        time.sleep(0.05)  # Postgres rolls the dead worker's transaction back when it notices the closed socket
+
+    second = start_worker(batch_size=100)
+    output, _ = second.communicate(timeout=120)
+    assert second.returncode == 0, output
+    assert f"digested {1600 - stored_at_kill} events" in output
+    assert_each_event_counted_once(project, 1600, 10)
