@@ -117,3 +117,32 @@ def test_heartbeat_reports_error_and_reraises(server):
     started, finished = (payload for _, payload in server.items)
     assert started["monitor_config"]["schedule"]["value"] == "0 * * * *"
     assert finished["status"] == "error" and finished["check_in_id"] == started["check_in_id"]
+
+
+def test_failure_in_a_real_worker_thread_with_retries_through_the_broker(server):
+    from celery.contrib.testing.worker import start_worker
+
+    tracehound.init(dsn=server.dsn)
+    app = Celery("sdk-worker-tests", broker="memory://", backend="cache+memory://")
+    app.conf.task_default_retry_delay = 0
+    app.conf.broker_transport_options = {"polling_interval": 0.05}
+    th_celery.setup()
+
+    @app.task(name="shop.sync_stock", bind=True, max_retries=1)
+    def sync_stock(self, sku, api_token="t"):
+        if self.request.retries < 1:
+            raise self.retry(exc=TimeoutError("warehouse slow"), countdown=0)
+        raise LookupError(f"unknown sku {sku}")
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        result = sync_stock.delay("SKU-9", api_token="secret-token")
+        with pytest.raises(LookupError):
+            result.get(timeout=10)
+    assert tracehound.flush(5)
+    (event,) = server.events()
+    assert event["exception"]["values"][-1]["type"] == "LookupError"
+    context = event["contexts"]["celery"]
+    assert context["task_name"] == "shop.sync_stock"
+    assert context["args"] == ["SKU-9"]
+    assert context["kwargs"] == {"api_token": "[Filtered]"}
+    assert context["retries"] == 1
