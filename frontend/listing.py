@@ -20,6 +20,9 @@ SORTS = {"last_seen": "last_seen", "first_seen": "first_seen", "times_seen": "ti
 DEFAULT_SORT = "last_seen"
 DATETIME_SORT_FIELDS = {"last_seen", "first_seen"}
 LEVELS = ["fatal", "error", "warning", "info", "debug"]
+# Matching issues are counted up to this many ("1,000+" beyond): an exact count of a filtered list would have to
+# visit every match, while a capped one stops early; a person triaging reads "more than a thousand" the same way.
+COUNT_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -96,20 +99,30 @@ def _after_cursor(issues: QuerySet, field: str, cursor: str) -> QuerySet:
 class IssuePage:
     issues: list
     next_cursor: str
-    total: int
+    total: int  # at most COUNT_CAP + 1, which means "more than COUNT_CAP"
+
+    @property
+    def total_is_capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+
+def count_matching(matching: QuerySet) -> int:
+    """The number of matching issues, counting no further than COUNT_CAP + 1."""
+    return matching.order_by()[: COUNT_CAP + 1].count()
 
 
 def issue_page(project_ids: list[int], params: ListParams) -> IssuePage:
     field = SORTS[params.sort]
     matching = matching_issues(project_ids, params)
-    page = matching.select_related("project").order_by(f"-{field}", "-id")
+    # The users sketch (1 KB per issue) is digest's working state, not something a list row shows.
+    page = matching.select_related("project").defer("users_sketch").order_by(f"-{field}", "-id")
     if params.cursor:
         page = _after_cursor(page, field, params.cursor)
     issues = list(page[: PAGE_SIZE + 1])
     next_cursor = _encode_cursor(issues[PAGE_SIZE - 1], field) if len(issues) > PAGE_SIZE else ""
     issues = issues[:PAGE_SIZE]
     attach_sparklines(issues)
-    return IssuePage(issues=issues, next_cursor=next_cursor, total=matching.count())
+    return IssuePage(issues=issues, next_cursor=next_cursor, total=count_matching(matching))
 
 
 def hours_of_last_day(now: datetime | None = None) -> list[datetime]:
@@ -127,5 +140,7 @@ def attach_sparklines(issues: list) -> None:
     )
     for issue_id, hour, count in rows:
         counts[issue_id][hour] = count
+    labels = [f"{hour:%H}:00" for hour in hours]
     for issue in issues:
-        issue.last_day = [(f"{hour:%H}:00", counts[issue.pk].get(hour, 0)) for hour in hours]
+        per_hour = counts[issue.pk]
+        issue.last_day = [(label, per_hour.get(hour, 0)) for label, hour in zip(labels, hours, strict=True)]

@@ -85,7 +85,8 @@ def _list_update(subscription: Subscription, issue_ids: list[int], project_ids: 
         {
             "issues": changed,
             "gone": list(gone.values_list("id", flat=True)),
-            "total": matching.count(),
+            "total": listing.count_matching(matching),
+            "count_cap": listing.COUNT_CAP,
             # Sorted by last seen, a changed issue belongs at the top of the first page; in other orders the row
             # is updated where it stands (and an issue not on the page waits for the next load).
             "to_top": params.sort == "last_seen" and subscription.first_page,

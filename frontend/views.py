@@ -44,6 +44,7 @@ def _issue_list(request, project=None):
                 ("users", "Users"),
             ],
             "levels": listing.LEVELS,
+            "count_cap": listing.COUNT_CAP,
             "next_query": urlencode(params.as_query(cursor=page.next_cursor)) if page.next_cursor else "",
             "first_query": urlencode(params.as_query(cursor="")),
             "live": {"socket": f"{LIVE_SOCKET_PATH}?{urlencode(socket)}"},

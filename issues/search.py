@@ -3,10 +3,11 @@
 A query is free text plus `key:value` terms, e.g. `is:unresolved level:error environment:production timeout`:
 - `is:unresolved|resolved|muted` filters on the issue's status;
 - `level:<level>` on the issue's level;
-- `release:<r>` matches issues that have events in release r (tag facets) or whose first/last release it is;
-- any other `key:value` (`environment:production`, `browser:Firefox`) matches issues whose events carried that
-  tag, through the per-issue tag facets (IssueTag) that digest keeps, so no query ever scans Event rows;
-- the remaining words must each occur (case-insensitively) in the title, culprit or summary (message) of the issue.
+- any other `key:value` (`environment:production`, `release:1.2`, `browser:Firefox`) matches issues with events
+  that carried that tag, through the per-issue tag facets (IssueTag) that digest keeps (it records each event's
+  release, environment, level and server_name as tags too), so no query ever scans Event rows;
+- the remaining words must each occur (case-insensitively) in the title, culprit or exception value (the
+  message) of the issue.
 Values may be quoted: `environment:"staging eu"`, `"connection reset"`. Nothing in a query is an error: unknown
 `is:` values simply match nothing, so a typo shows an empty list instead of a failure.
 """
@@ -14,8 +15,7 @@ Values may be quoted: `environment:"staging eu"`, `"connection reset"`. Nothing 
 import shlex
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from issues.models import Issue, IssueTag
 
@@ -28,12 +28,11 @@ class IssueQuery:
     words: list[str] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
     levels: list[str] = field(default_factory=list)
-    releases: list[str] = field(default_factory=list)
     tags: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.words or self.statuses or self.levels or self.releases or self.tags)
+        return not (self.words or self.statuses or self.levels or self.tags)
 
 
 def _split(text: str) -> list[str]:
@@ -56,15 +55,9 @@ def parse_query(text: str) -> IssueQuery:
             query.statuses.append(value.lower())
         elif key == "level":
             query.levels.append(value.lower())
-        elif key == "release":
-            query.releases.append(value)
         else:
             query.tags.append((key, value))
     return query
-
-
-def _has_tag(key: str, value: str) -> Exists:
-    return Exists(IssueTag.objects.filter(issue=OuterRef("pk"), key=key, value=value))
 
 
 def filter_issues(issues: QuerySet, query: IssueQuery) -> QuerySet:
@@ -73,20 +66,15 @@ def filter_issues(issues: QuerySet, query: IssueQuery) -> QuerySet:
         issues = issues.filter(status__in=query.statuses)
     if query.levels:
         issues = issues.filter(level__in=query.levels)
-    if query.releases:
-        matches_release = Q()
-        for release in query.releases:
-            matches_release |= Q(first_release=release) | Q(last_release=release) | _has_tag("release", release)
-        issues = issues.filter(matches_release)
     by_key: dict[str, list[str]] = {}
     for key, value in query.tags:
         by_key.setdefault(key, []).append(value)
     for key, values in by_key.items():
         issues = issues.filter(Exists(IssueTag.objects.filter(issue=OuterRef("pk"), key=key, value__in=values)))
-    if query.words:
-        issues = issues.annotate(_summary=Cast("metadata", TextField()))
-        for word in query.words:
-            issues = issues.filter(Q(title__icontains=word) | Q(culprit__icontains=word) | Q(_summary__icontains=word))
+    for word in query.words:
+        issues = issues.filter(
+            Q(title__icontains=word) | Q(culprit__icontains=word) | Q(metadata__value__icontains=word)
+        )
     return issues
 
 

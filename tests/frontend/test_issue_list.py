@@ -54,16 +54,31 @@ def test_filters_by_level_environment_release_and_status(member_client, project)
     add_tag(error, "environment", "production")
     add_tag(warning, "environment", "staging")
     add_tag(warning, "release", "1.5")
+    add_tag(warning, "release", "2.0")
+    add_tag(error, "release", "1.0")
     url = reverse("project-issues", args=[project.pk])
     assert set(rows_of(member_client.get(url))) == {error.pk, warning.pk}  # default: is:unresolved
     assert rows_of(member_client.get(url, {"level": "warning"})) == [warning.pk]
     assert rows_of(member_client.get(url, {"environment": "production"})) == [error.pk]
     assert rows_of(member_client.get(url, {"release": "1.5"})) == [warning.pk]  # seen in 1.5 (tag facet)
-    assert rows_of(member_client.get(url, {"release": "1.0"})) == [error.pk]  # its last release
+    assert rows_of(member_client.get(url, {"release": "1.0"})) == [error.pk]
+    assert set(rows_of(member_client.get(url, {"q": "release:1.5 release:1.0"}))) == {error.pk, warning.pk}
     assert rows_of(member_client.get(url, {"q": "is:resolved"})) == [resolved.pk]
     assert set(rows_of(member_client.get(url, {"q": ""}))) == {error.pk, warning.pk, resolved.pk}
     response = member_client.get(url, {"q": "level:error environment:production"})
     assert rows_of(response) == [error.pk] and response.context["page"].total == 1
+
+
+def test_counts_stop_at_the_cap(member_client, project, monkeypatch):
+    monkeypatch.setattr("frontend.listing.COUNT_CAP", 3)
+    for _ in range(4):
+        make_issue(project)
+    url = reverse("project-issues", args=[project.pk])
+    response = member_client.get(url)
+    assert '<span id="issue-count">3+</span>' in response.content.decode()
+    assert response.context["page"].total_is_capped
+    make_issue(project, status=Issue.Status.RESOLVED)
+    assert member_client.get(url, {"q": "is:resolved"}).context["page"].total == 1
 
 
 def test_free_text_searches_title_culprit_and_message(member_client, project):
