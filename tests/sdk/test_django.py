@@ -82,7 +82,16 @@ def test_logged_error_during_a_request_carries_the_request(server):
         assert event["request"]["url"] == "http://testserver/logged/"
         assert event["user"]["username"] == "ada"
         # breadcrumbs are per request: the second request does not carry the first one's
-        assert [c["message"] for c in event["breadcrumbs"]["values"]] == ["slow basket"]
+        assert [c["message"] for c in event["breadcrumbs"]["values"]] == ["slow basket for ada"]
+
+
+def test_reporting_never_loads_the_user(server):
+    proc = run(["tests/sdk/djangoproject/drive.py", "/user-never-loaded/"], dsn=server.dsn, pii=True)
+    assert proc.returncode == 0, proc.stderr
+    (event,) = server.events()
+    assert event["logentry"]["message"] == "failed before anyone looked at the user"
+    assert event["request"]["url"] == "http://testserver/user-never-loaded/"
+    assert "user" not in event
 
 
 def test_async_view_under_asgi_is_reported_with_request_and_user(server):

@@ -14,8 +14,14 @@ def crash(request):
 
 
 def logged(request):
-    logger.warning("slow basket")
+    logger.warning("slow basket for %s", request.user.get_username())
     logger.error("could not price basket %s", 17)
+    return HttpResponse("ok")
+
+
+def user_never_loaded(request):
+    # request.user is never touched: reporting must not load it (a session and database lookup).
+    logger.error("failed before anyone looked at the user")
     return HttpResponse("ok")
 
 
@@ -25,4 +31,9 @@ async def async_crash(request):
     raise LookupError(f"no basket for {user}")
 
 
-urlpatterns = [path("crash/", crash), path("logged/", logged), path("async-crash/", async_crash)]
+urlpatterns = [
+    path("crash/", crash),
+    path("logged/", logged),
+    path("async-crash/", async_crash),
+    path("user-never-loaded/", user_never_loaded),
+]

@@ -56,8 +56,14 @@ def request_data(request, send_default_pii: bool) -> dict:
 
 
 def user_data(request):
-    user = getattr(request, "user", None)  # may evaluate the lazy user (one session/DB lookup)
+    """The user, if ``request.user`` was already loaded during the request. Never loads it: that is a
+    session and database lookup, I/O the capture must not do (and it fails in a broken transaction)."""
+    from django.utils.functional import LazyObject, empty
+
+    user = getattr(request, "user", None)
     try:
+        if isinstance(user, LazyObject) and user._wrapped is empty:
+            return None
         if user is None or not user.is_authenticated:
             return None
         data = {"id": str(user.pk)}
