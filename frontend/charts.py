@@ -10,7 +10,7 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 
-def _bars(buckets: list[tuple[str, int]], width: float, height: float, titles: bool) -> str:
+def _bars(buckets: list[tuple[str, int]], width: float, height: float) -> str:
     """One bar per (label, count), scaled to the largest count; an empty bucket is a 1-unit baseline mark."""
     peak = max((count for _, count in buckets), default=0) or 1
     step = width / max(len(buckets), 1)
@@ -19,15 +19,24 @@ def _bars(buckets: list[tuple[str, int]], width: float, height: float, titles: b
         bar_height = max(1.0, count / peak * height) if count else 1.0
         y = height - bar_height
         rect = f'<rect x="{i * step:.1f}" y="{y:.1f}" width="{step * 0.85:.1f}" height="{bar_height:.1f}"></rect>'
-        parts.append(f"<g><title>{escape(label)}: {int(count)}</title>{rect}</g>" if titles else rect)
+        parts.append(f"<g><title>{escape(label)}: {int(count)}</title>{rect}</g>")
     return "".join(parts)
 
 
-def sparkline(buckets: list[tuple[str, int]], width: int = 96, height: int = 24) -> SafeString:
-    total = sum(int(count) for _, count in buckets)
+def sparkline(buckets: list[tuple[str, int]], bar_width: int = 4, height: int = 24) -> SafeString:
+    """A small bar chart as one SVG path (one element, integer coordinates: 50 of these render per list page)."""
+    peak = max((count for _, count in buckets), default=0) or 1
+    total = 0
+    path = []
+    for i, (_, count) in enumerate(buckets):
+        count = int(count)
+        total += count
+        bar_height = max(1, round(count / peak * height)) if count else 1
+        path.append(f"M{i * bar_width} {height}v-{bar_height}h{bar_width - 1}v{bar_height}z")
+    width = bar_width * len(buckets)
     return mark_safe(
         f'<svg class="sparkline" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="{total} events in the last 24 hours">{_bars(buckets, width, height, titles=False)}</svg>'
+        f'aria-label="{total} events in the last 24 hours"><path d="{"".join(path)}"></path></svg>'
     )
 
 
@@ -35,5 +44,5 @@ def histogram(buckets: list[tuple[str, int]], width: int = 480, height: int = 80
     total = sum(int(count) for _, count in buckets)
     return mark_safe(
         f'<svg class="histogram" viewBox="0 0 {width} {height}" preserveAspectRatio="none" width="100%" '
-        f'height="{height}" role="img" aria-label="{total} events">{_bars(buckets, width, height, titles=True)}</svg>'
+        f'height="{height}" role="img" aria-label="{total} events">{_bars(buckets, width, height)}</svg>'
     )
