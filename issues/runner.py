@@ -13,7 +13,7 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from issues.digest import digest_until_empty, pending_events
 from issues.live import use_server_loop
@@ -28,6 +28,7 @@ ERROR_PAUSE_SECONDS = 2.0
 class DigestThread:
     def __init__(self):
         self._wake = threading.Event()
+        self._stopping = False
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -46,10 +47,23 @@ class DigestThread:
     def wake(self) -> None:
         self._wake.set()
 
+    def stop(self, timeout: float = 10) -> None:
+        """Finish the current round and end the thread (tests, and a server shutting down cleanly)."""
+        thread = self._thread
+        self._stopping = True
+        self.wake()
+        if thread is not None:
+            thread.join(timeout)
+        self._stopping = False
+
     def _run(self) -> None:
         while True:
             self._wake.wait(timeout=SWEEP_SECONDS)
             self._wake.clear()
+            if self._stopping:
+                close_old_connections()
+                connection.close()
+                return
             try:
                 close_old_connections()
                 # A plain read first: on SQLite, a digest transaction takes the write lock even when idle.

@@ -1,0 +1,226 @@
+"""Normalising, trimming and scrubbing: every shape the protocol allows in, the one documented shape out."""
+
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from issues.normalize import normalize_event, summary
+
+RECEIVED = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def normalize(event, **kwargs) -> dict:
+    return normalize_event(event, event_id="a" * 32, received_at=RECEIVED, retention=timedelta(days=90), **kwargs)
+
+
+def frames(count: int, **extra) -> list[dict]:
+    return [{"module": f"app.m{n}", "function": f"f{n}", "lineno": n, "in_app": True, **extra} for n in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("exception", "message", "expected_type"),
+    [
+        ({"values": [{"type": "A", "value": "x"}]}, None, "A"),
+        ([{"type": "A", "value": "x"}], None, "A"),
+        ({"type": "A", "value": "x"}, None, "A"),
+    ],
+)
+def test_exception_shapes(exception, message, expected_type):
+    data = normalize({"exception": exception})
+    assert data["exception"]["values"][0]["type"] == expected_type
+    assert data["exception"]["values"][0]["stacktrace"] == {"frames": []}
+
+
+@pytest.mark.parametrize(
+    ("event", "message", "logentry"),
+    [
+        ({"message": "plain"}, "plain", {}),
+        ({"message": {"message": "a %s", "params": ["b"]}}, "a b", {"message": "a %s", "params": ["b"]}),
+        ({"message": {"message": "a %s", "formatted": "A!", "params": []}}, "A!", {"message": "a %s", "params": []}),
+        ({"logentry": {"message": "n=%d", "params": [3]}}, "n=3", {"message": "n=%d", "params": [3]}),
+        ({"logentry": {"message": "%s %s", "params": [1]}}, "%s %s", {"message": "%s %s", "params": [1]}),
+        ({"logentry": {"message": "%(a)s", "params": {"a": 1}}}, "1", {"message": "%(a)s", "params": [{"a": 1}]}),
+    ],
+)
+def test_message_shapes(event, message, logentry):
+    data = normalize(event)
+    assert (data["message"], data["logentry"]) == (message, logentry)
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [{"a": "1", "b": 2}, [["a", "1"], ["b", 2]], [{"key": "a", "value": "1"}, {"key": "b", "value": 2}]],
+)
+def test_tag_shapes(tags):
+    assert normalize({"tags": tags})["tags"] == [["a", "1"], ["b", "2"]]
+
+
+@pytest.mark.parametrize("breadcrumbs", [[{"message": "m"}], {"values": [{"message": "m"}]}])
+def test_breadcrumb_shapes(breadcrumbs):
+    crumbs = normalize({"breadcrumbs": breadcrumbs})["breadcrumbs"]["values"]
+    assert crumbs == [{"timestamp": "", "type": "default", "category": "", "level": "info", "message": "m", "data": {}}]
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "2026-11-21T11:59:00Z",
+        "2026-11-21T12:59:00+01:00",
+        "2026-11-21T11:59:00",
+        1795262340,
+        1795262340.0,
+        "1795262340",
+    ],
+)
+def test_timestamp_shapes(timestamp):
+    assert normalize({"timestamp": timestamp})["timestamp"] == "2026-11-21T11:59:00.000000Z"
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "note"),
+    [(RECEIVED + timedelta(minutes=5), "in the future"), (RECEIVED - timedelta(days=91), "older than retention")],
+)
+def test_timestamps_out_of_range_are_clamped_with_a_note(timestamp, note):
+    data = normalize({"timestamp": timestamp.isoformat()})
+    assert data["timestamp"] == "2026-11-21T12:00:00.000000Z"
+    assert note in data["_meta"]["notes"][0]["note"]
+
+
+def test_derived_fields_title_culprit_level_user():
+    data = normalize(
+        {
+            "level": "warn",
+            "logger": "x" * 100,
+            "environment": "e" * 100,
+            "release": "r@1",
+            "server_name": "web-1",
+            "transaction": "/checkout",
+            "user": {"id": 7, "email": "a@b.c", "username": "ann", "ip_address": "1.2.3.4", "plan": "pro"},
+            "exception": {
+                "values": [
+                    {
+                        "type": "ValueError",
+                        "value": "bad\nsecond line",
+                        "stacktrace": {
+                            "frames": [
+                                {"module": "app.views", "function": "index", "in_app": True},
+                                {"module": "django.db", "function": "execute", "in_app": False},
+                            ]
+                        },
+                    }
+                ]
+            },
+        }
+    )
+    assert (data["level"], len(data["logger"]), len(data["environment"])) == ("warning", 64, 64)
+    assert data["user"] == {"id": "7", "email": "a@b.c", "username": "ann", "ip_address": "1.2.3.4", "plan": "pro"}
+    assert summary(data) == {
+        "title": "ValueError: bad",
+        "culprit": "app.views in index",
+        "metadata": {"type": "ValueError", "value": "bad\nsecond line", "filename": "", "function": "index"},
+    }
+
+
+def test_frames_keep_the_newest_250_and_middle_frames_lose_their_locals():
+    data = normalize({"exception": {"values": [{"type": "R", "stacktrace": {"frames": frames(300, vars={"x": "1"})}}]}})
+    kept = data["exception"]["values"][0]["stacktrace"]["frames"]
+    assert len(kept) == 250
+    assert kept[-1]["function"] == "f299"  # the crashing frame stays
+    assert [bool(frame["vars"]) for frame in kept] == [True] * 25 + [False] * 200 + [True] * 25
+    notes = [note["note"] for note in data["_meta"]["notes"]]
+    assert "kept the newest 250 of 300 frames" in notes
+    assert "removed locals and source context of 200 middle frames" in notes
+
+
+def test_strings_tags_breadcrumbs_and_bags_are_capped():
+    data = normalize(
+        {
+            "message": "m" * 10_000,
+            "tags": {f"k{n}": "v" * 300 for n in range(150)},
+            "breadcrumbs": [{"message": str(n)} for n in range(150)],
+            "extra": {"deep": {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}, "big": ["x" * 1000] * 200},
+        }
+    )
+    assert len(data["message"]) == 8192
+    assert len(data["tags"]) == 100 and all(len(value) == 200 for _, value in data["tags"])
+    assert [crumb["message"] for crumb in data["breadcrumbs"]["values"]][0] == "50"  # newest 100 kept
+    assert data["extra"]["deep"]["a"]["b"]["c"]["d"] == "[trimmed]"
+    assert len(data["extra"]["big"]) < 100
+    notes = {note["path"]: note["note"] for note in data["_meta"]["notes"]}
+    assert notes["tags"] == "kept the first 100 of 150 tags"
+    assert notes["breadcrumbs"] == "kept the newest 100 of 150 breadcrumbs"
+    assert "nesting deeper than 5 levels removed" in notes["extra"]
+
+
+def test_secrets_are_scrubbed_everywhere_listed():
+    data = normalize(
+        {
+            "request": {
+                "url": "https://shop.example/pay?token=abc&page=2",
+                "headers": [["Authorization", "Bearer abc.def"], ["X-Api-Key", "k"], ["Accept", "text/html"]],
+                "cookies": "sessionid=s3cr3t; theme=dark",
+                "data": {"password": "hunter2", "card": "4111 1111 1111 1111", "amount": "12"},
+            },
+            "extra": {"stripe_secret": "sk_live", "note": "sent Bearer eyJhbGciOi to api", "order": 1732233600000},
+            "user": {"id": "1", "session_key": "zz"},
+            "breadcrumbs": [{"data": {"csrfmiddlewaretoken": "t", "q": "4111-1111-1111-1111"}}],
+            "exception": {
+                "values": [
+                    {"type": "E", "stacktrace": {"frames": [{"function": "f", "vars": {"PASSWD": "p", "n": "1"}}]}}
+                ]
+            },
+        }
+    )
+    request = data["request"]
+    assert request["headers"] == {"Authorization": "[Filtered]", "X-Api-Key": "[Filtered]", "Accept": "text/html"}
+    assert request["cookies"] == {"sessionid": "[Filtered]", "theme": "[Filtered]"}
+    assert request["data"] == {"password": "[Filtered]", "card": "[Filtered]", "amount": "12"}
+    assert (request["url"], request["query_string"]) == ("https://shop.example/pay", "token=%5BFiltered%5D&page=2")
+    assert data["extra"] == {"stripe_secret": "[Filtered]", "note": "sent [Filtered] to api", "order": 1732233600000}
+    assert data["user"]["session_key"] == "[Filtered]"
+    assert data["breadcrumbs"]["values"][0]["data"] == {"csrfmiddlewaretoken": "[Filtered]", "q": "[Filtered]"}
+    assert data["exception"]["values"][0]["stacktrace"]["frames"][0]["vars"] == {"PASSWD": "[Filtered]", "n": "1"}
+    assert b"hunter2" not in orjson.dumps(data) and b"4111" not in orjson.dumps(data)
+
+
+def test_numbers_that_are_not_card_numbers_stay():
+    data = normalize({"extra": {"order": "order 1234567890123 shipped", "epoch_ms": "1732233600000"}})
+    assert data["extra"] == {"order": "order 1234567890123 shipped", "epoch_ms": "1732233600000"}
+
+
+def test_ip_addresses_are_scrubbed_only_when_the_project_asks():
+    event = {
+        "user": {"ip_address": "10.0.0.1"},
+        "request": {"headers": {"X-Forwarded-For": "10.0.0.1"}, "env": {"REMOTE_ADDR": "10.0.0.1"}},
+    }
+    assert normalize(event)["user"]["ip_address"] == "10.0.0.1"
+    data = normalize(event, scrub_ip_addresses=True)
+    assert data["user"]["ip_address"] == "[Filtered]"
+    assert data["request"]["headers"]["X-Forwarded-For"] == "[Filtered]"
+    assert data["request"]["env"]["REMOTE_ADDR"] == "[Filtered]"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=20), children, max_size=5),
+    max_leaves=30,
+)
+event_keys = st.sampled_from(
+    ["exception", "message", "logentry", "tags", "breadcrumbs", "timestamp", "user", "request", "contexts", "extra",
+     "fingerprint", "level", "release", "sdk", "platform", "logger"]
+)  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(event_keys, json_values, max_size=8))
+def test_any_json_gives_the_documented_shape(event):
+    data = normalize(event)
+    orjson.dumps(data)  # storable
+    assert isinstance(data["exception"]["values"], list)
+    assert isinstance(data["tags"], list) and all(isinstance(k, str) and isinstance(v, str) for k, v in data["tags"])
+    assert isinstance(data["message"], str) and isinstance(data["logentry"], dict)
+    assert data["level"] in {"fatal", "error", "warning", "info", "debug"}
+    assert summary(data)["title"]
