@@ -153,7 +153,7 @@ def test_an_event_sent_with_sentry_sdk_appears_live_and_its_page_shows_frames(
     assert page.dialogs == []
 
 
-def test_hostile_event_text_renders_inert(page, ui_server, project):
+def test_hostile_event_text_renders_inert(page, ui_server, project, project_key):
     issue = make_issue(project, title=SCRIPT + '"><img src=x onerror=alert(1)>', culprit=SCRIPT)
     make_event(issue, xss_event())
     make_grouping(issue, SCRIPT)
@@ -167,3 +167,8 @@ def test_hostile_event_text_renders_inert(page, ui_server, project):
     page.click("#request code")  # the javascript: URL is plain text; clicking it does nothing
     shot(page, "issue-detail-hostile")
     assert page.dialogs == []
+
+    page.goto(f"{ui_server.url}/projects/{project.pk}/settings/")
+    assert page.locator("#dsn").inner_text() == ui_server.dsn(project_key)
+    assert '"class": "tracehound.Handler"' in page.locator("#logging-snippet").inner_text()
+    shot(page, "project-settings")
