@@ -170,11 +170,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request when it is missing
+# Without DEBUG, files are served from collectstatic's hashed manifest. Pre-compressing every file (gzip and
+# brotli) costs about a minute of CPU at collectstatic: deployments want it, throw-away test servers do not.
+if DEBUG:
+    _static_backend = "django.contrib.staticfiles.storage.StaticFilesStorage"
+elif env.bool("STATIC_PRECOMPRESS", default=True):
+    _static_backend = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+else:
+    _static_backend = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
-    if not DEBUG
-    else {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": _static_backend},
 }
 
 REST_FRAMEWORK = {

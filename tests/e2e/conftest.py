@@ -6,8 +6,12 @@ the web process) or production (PostgreSQL, Redis, and a real `celery -A config 
 digesting). Its output is printed when a test fails.
 """
 
+import atexit
+import functools
 import os
+import shutil
 import socket
+import tempfile
 import subprocess
 import sys
 import time
@@ -50,6 +54,22 @@ class RunningServer:
         return self.log_path.read_text(errors="replace")
 
 
+@functools.cache
+def collected_static_root() -> str:
+    """Static files collected once per test run, as a deployment does: the server runs with DEBUG off and so
+    serves them from the collected manifest."""
+    root = tempfile.mkdtemp(prefix="tracehound-static-")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env={**os.environ, "STATIC_ROOT": root, "DEBUG": "false", "STATIC_PRECOMPRESS": "false"},
+        check=True,
+        timeout=120,
+    )
+    return root
+
+
 def start_worker(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, Path]:
     """A Celery worker with embedded beat (production shape), started when its log says it is ready."""
     log_path = tmp_path / "worker.log"
@@ -88,6 +108,8 @@ def start_server(tmp_path: Path, extra_env: dict | None = None) -> RunningServer
         "TRACEHOUND_URL": url,
         "TRACEHOUND_DATA_DIR": str(data_dir),
         "DEBUG": "false",
+        "STATIC_ROOT": collected_static_root(),
+        "STATIC_PRECOMPRESS": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         **(extra_env or {}),
     }
