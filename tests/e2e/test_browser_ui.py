@@ -43,7 +43,9 @@ sentry_sdk.flush(timeout=10)
 """
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API holds an event loop on the main thread until it stops, and
+# every async test run after it would find that loop running.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
