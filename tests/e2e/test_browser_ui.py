@@ -10,9 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from tests.e2e.conftest import ROOT, start_server, start_worker, stop_process
+from tests.e2e.conftest import ROOT
 from tests.frontend.factories import PASSWORD, make_event, make_grouping, make_issue, make_user
 from tests.frontend.test_security import SCRIPT, xss_event
 
@@ -67,34 +66,18 @@ def browser():
 
 
 @pytest.fixture
-def ui_server(transactional_db, tmp_path, request):
-    """`tracehound_server`, with DEBUG on so that static files are served without a collectstatic run."""
-    server = start_server(tmp_path, {"DEBUG": "true"})
-    worker = None if settings.CELERY_TASK_ALWAYS_EAGER else start_worker(tmp_path, server.env)
-    yield server
-    stop_process(server.process)
-    if worker is not None:
-        stop_process(worker[0])
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        print(f"--- server log ---\n{server.log()}")
-        if worker is not None:
-            print(f"--- worker log ---\n{worker[1].read_text(errors='replace')}")
-
-
-@pytest.fixture
-def page(browser, ui_server, team):
+def page(browser, tracehound_server, team):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.dialogs = dialogs
     user = make_user(team, "ada")
-    page.goto(f"{ui_server.url}/accounts/login/")
+    page.goto(f"{tracehound_server.url}/accounts/login/")
     page.fill("input[name=username]", user.username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{ui_server.url}/")
+    page.wait_for_url(f"{tracehound_server.url}/")
     yield page
     context.close()
 
@@ -115,15 +98,15 @@ def send_with_sentry_sdk(tmp_path: Path, dsn: str) -> None:
 
 
 def test_an_event_sent_with_sentry_sdk_appears_live_and_its_page_shows_frames(
-    page, ui_server, project, project_key, tmp_path
+    page, tracehound_server, project, project_key, tmp_path
 ):
-    page.goto(f"{ui_server.url}/projects/{project.pk}/issues/")
+    page.goto(f"{tracehound_server.url}/projects/{project.pk}/issues/")
     page.wait_for_selector("body[data-live=open]", timeout=5000)
     assert page.locator("#no-issues").is_visible()
     page.evaluate("window.notReloaded = true")
     shot(page, "issue-list-empty")
 
-    send_with_sentry_sdk(tmp_path, ui_server.dsn(project_key))
+    send_with_sentry_sdk(tmp_path, tracehound_server.dsn(project_key))
     accepted = time.monotonic()  # the SDK's flush returned: ingest has answered 200 for the event
     row = page.locator("tr.issue-row", has_text="ZeroDivisionError")
     row.wait_for(timeout=LIVE_BUDGET_SECONDS * 1000 + 500)
@@ -147,7 +130,7 @@ def test_an_event_sent_with_sentry_sdk_appears_live_and_its_page_shows_frames(
     shot(page, "issue-detail")
 
     # A second occurrence while the issue page is open: a notice, without a reload.
-    send_with_sentry_sdk(tmp_path, ui_server.dsn(project_key))
+    send_with_sentry_sdk(tmp_path, tracehound_server.dsn(project_key))
     notice = page.locator("#new-events", has_text="1 new event")
     notice.wait_for(timeout=LIVE_BUDGET_SECONDS * 1000 + 500)
     assert page.locator("#issue-stats").inner_text().count("2") >= 1
@@ -155,13 +138,13 @@ def test_an_event_sent_with_sentry_sdk_appears_live_and_its_page_shows_frames(
     assert page.dialogs == []
 
 
-def test_hostile_event_text_renders_inert(page, ui_server, project, project_key):
+def test_hostile_event_text_renders_inert(page, tracehound_server, project, project_key):
     issue = make_issue(project, title=SCRIPT + '"><img src=x onerror=alert(1)>', culprit=SCRIPT)
     make_event(issue, xss_event())
     make_grouping(issue, SCRIPT)
-    page.goto(f"{ui_server.url}/projects/{project.pk}/issues/")
+    page.goto(f"{tracehound_server.url}/projects/{project.pk}/issues/")
     assert page.locator("tr.issue-row a", has_text="<script>").first.is_visible()
-    page.goto(f"{ui_server.url}/issues/{issue.pk}/")
+    page.goto(f"{tracehound_server.url}/issues/{issue.pk}/")
     page.wait_for_selector("h1.issue-title")
     assert page.locator("h1.issue-title").inner_text().startswith("<script>alert('xss')</script>")
     assert page.locator("main img").count() == 0 and page.locator("main script").count() == 0
@@ -170,7 +153,7 @@ def test_hostile_event_text_renders_inert(page, ui_server, project, project_key)
     shot(page, "issue-detail-hostile")
     assert page.dialogs == []
 
-    page.goto(f"{ui_server.url}/projects/{project.pk}/settings/")
-    assert page.locator("#dsn").inner_text() == ui_server.dsn(project_key)
+    page.goto(f"{tracehound_server.url}/projects/{project.pk}/settings/")
+    assert page.locator("#dsn").inner_text() == tracehound_server.dsn(project_key)
     assert '"class": "tracehound.Handler"' in page.locator("#logging-snippet").inner_text()
     shot(page, "project-settings")
