@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 
 from config.asgi import application
+from frontend.listing import PAGE_SIZE
 from frontend.routing import websocket_urlpatterns
 from issues.models import Issue
 from projects.models import TeamMembership
@@ -103,6 +104,16 @@ async def test_list_page_receives_the_changed_row_and_the_count(setup, project):
     assert 'hx-swap-oob="afterbegin:#issue-rows"' in html
     assert f'<tr id="issue-{issue.pk}"' in html and "KeyError: sku" in html and ">77<" in html
     assert '<span id="issue-count" hx-swap-oob="true">1</span>' in html
+    await communicator.disconnect()
+
+
+async def test_a_burst_pushes_at_most_one_page_of_rows(setup, project):
+    more = await database_sync_to_async(lambda: [make_issue(project).pk for _ in range(PAGE_SIZE + 5)])()
+    communicator, connected = await connect(f"/ws/live/?project={project.pk}", setup["member"])
+    assert connected
+    await publish(project.pk, [setup["issue"].pk, *more])
+    html = await communicator.receive_from(timeout=5)
+    assert html.count("<tr id=") == PAGE_SIZE and 'hx-swap-oob="delete"' not in html
     await communicator.disconnect()
 
 
