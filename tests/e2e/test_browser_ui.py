@@ -100,6 +100,8 @@ def send_with_sentry_sdk(tmp_path: Path, dsn: str) -> None:
 def test_an_event_sent_with_sentry_sdk_appears_live_and_its_page_shows_frames(
     page, tracehound_server, project, project_key, tmp_path
 ):
+    assert page.locator("main table", has_text=project.name).is_visible()  # the projects page after log-in
+    shot(page, "projects")
     page.goto(f"{tracehound_server.url}/projects/{project.pk}/issues/")
     page.wait_for_selector("body[data-live=open]", timeout=5000)
     assert page.locator("#no-issues").is_visible()

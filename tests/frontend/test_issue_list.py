@@ -119,6 +119,13 @@ def test_a_bad_cursor_shows_the_first_page(member_client, project, cursor):
     assert response.status_code == 200 and rows_of(response) == [issue.pk]
 
 
+@pytest.mark.parametrize("cursor", [f"{'9' * 30}~{'9' * 30}", "-5~-5", "1.5~2"])
+def test_out_of_range_numeric_cursors_never_fail(member_client, project, cursor):
+    make_issue(project)
+    response = member_client.get(reverse("project-issues", args=[project.pk]), {"cursor": cursor, "sort": "times_seen"})
+    assert response.status_code == 200
+
+
 @pytest.mark.parametrize("query", ['"unbalanced', "a:b:c", ":", "is:", "level:" + "x" * 5000, "\x00", "é ü 中"])
 def test_odd_queries_never_fail(member_client, project, query):
     make_issue(project)

@@ -181,3 +181,19 @@ def test_state_changing_forms_need_the_csrf_token(project, member):
     html = client.get(reverse("project-issues", args=[project.pk])).content.decode()
     for form in re.findall(r'<form[^>]*method="post".*?</form>', html, re.DOTALL):
         assert 'name="csrfmiddlewaretoken"' in form
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/issues/99999999999999999999999/",
+        "/issues/1/events/99999999999999999999999/",
+        "/projects/99999999999999999999999/issues/",
+        "/projects/99999999999999999999999/settings/",
+        "/api/ui/issues/99999999999999999999999/",
+        "/api/ui/issues/?project=99999999999999999999999",
+    ],
+)
+def test_ids_out_of_range_are_404_not_500(member_client, project, url):
+    make_issue(project)
+    assert member_client.get(url).status_code == 404
