@@ -34,57 +34,79 @@ def cut(text: str, limit: int) -> str:
 
 def clean_bag(value, *, path: str, notes: Notes, scrub: bool, max_chars: int = MAX_BAG_CHARS):
     """A bounded copy of the JSON value `value`; with `scrub`, secret-looking keys and values are filtered."""
-    budget = [max_chars]
-    reasons: set[str] = set()
+    if not value and type(value) in (dict, list):
+        return type(value)()  # the common empty bag, without a walk
+    walk = _Walk(scrub, max_chars)
+    result = walk.value(value, 0)
+    if walk.reasons:
+        notes.add(path, "; ".join(sorted(walk.reasons)))
+    return result
 
-    def walk(item, depth):
-        if item is None or item is True or item is False or isinstance(item, float):
-            budget[0] -= 5
-            return item
-        if isinstance(item, int):
-            budget[0] -= 10
-            return item if -_INT_LIMIT <= item <= _INT_LIMIT else str(item)
-        if isinstance(item, str):
+
+class _Walk:
+    """One bag's walk. Dispatches on exact types (JSON only has these), which is measurably faster than
+    isinstance chains on the tens of thousands of values a batch holds."""
+
+    __slots__ = ("scrub", "budget", "max_chars", "reasons")
+
+    def __init__(self, scrub: bool, max_chars: int):
+        self.scrub = scrub
+        self.budget = max_chars
+        self.max_chars = max_chars
+        self.reasons: set[str] = set()
+
+    def value(self, item, depth: int):
+        kind = type(item)
+        if kind is str:
             if len(item) > MAX_STRING:
                 item = cut(item, MAX_STRING)
-                reasons.add(f"strings cut at {MAX_STRING} characters")
-            if scrub:
+                self.reasons.add(f"strings cut at {MAX_STRING} characters")
+            if self.scrub:
                 item = scrub_text(item)
-            budget[0] -= len(item) + 2
+            self.budget -= len(item) + 2
             return item
-        if isinstance(item, dict | list | tuple):
+        if kind is dict or kind is list or kind is tuple:
             if depth >= MAX_DEPTH:
-                reasons.add(f"nesting deeper than {MAX_DEPTH} levels removed")
+                self.reasons.add(f"nesting deeper than {MAX_DEPTH} levels removed")
                 return TRIMMED
-            if isinstance(item, dict):
-                out = {}
-                for index, (key, child) in enumerate(item.items()):
-                    if index >= MAX_ITEMS:
-                        reasons.add(f"kept the first {MAX_ITEMS} entries")
-                        break
-                    if budget[0] <= 0:
-                        reasons.add(f"cut at about {max_chars} characters")
-                        break
-                    key = cut(key if isinstance(key, str) else str(key), MAX_KEY)
-                    budget[0] -= len(key) + 3
-                    if scrub and child not in (None, "") and is_secret_key(key):
-                        out[key] = FILTERED
-                    else:
-                        out[key] = walk(child, depth + 1)
-                return out
-            out_list = []
-            for index, child in enumerate(item):
-                if index >= MAX_ITEMS:
-                    reasons.add(f"kept the first {MAX_ITEMS} entries")
-                    break
-                if budget[0] <= 0:
-                    reasons.add(f"cut at about {max_chars} characters")
-                    break
-                out_list.append(walk(child, depth + 1))
-            return out_list
-        return cut(str(item), MAX_STRING)
+            return self.mapping(item, depth) if kind is dict else self.sequence(item, depth)
+        if kind is int:
+            self.budget -= 10
+            return item if -_INT_LIMIT <= item <= _INT_LIMIT else str(item)
+        if item is None or kind is bool or kind is float:
+            self.budget -= 5
+            return item
+        return self.value(str(item), depth)
 
-    result = walk(value, 0)
-    if reasons:
-        notes.add(path, "; ".join(sorted(reasons)))
-    return result
+    def mapping(self, item: dict, depth: int) -> dict:
+        out = {}
+        scrub = self.scrub
+        for index, (key, child) in enumerate(item.items()):
+            if index >= MAX_ITEMS:
+                self.reasons.add(f"kept the first {MAX_ITEMS} entries")
+                break
+            if self.budget <= 0:
+                self.reasons.add(f"cut at about {self.max_chars} characters")
+                break
+            if type(key) is not str:
+                key = str(key)
+            if len(key) > MAX_KEY:
+                key = cut(key, MAX_KEY)
+            self.budget -= len(key) + 3
+            if scrub and child is not None and child != "" and is_secret_key(key):
+                out[key] = FILTERED
+            else:
+                out[key] = self.value(child, depth + 1)
+        return out
+
+    def sequence(self, item, depth: int) -> list:
+        out = []
+        for index, child in enumerate(item):
+            if index >= MAX_ITEMS:
+                self.reasons.add(f"kept the first {MAX_ITEMS} entries")
+                break
+            if self.budget <= 0:
+                self.reasons.add(f"cut at about {self.max_chars} characters")
+                break
+            out.append(self.value(child, depth + 1))
+        return out

@@ -17,6 +17,7 @@ Version "2026-11" (first release), by priority:
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 GROUPING_VERSION = "2026-11"
 MAX_KEY_TEXT = 16_000
@@ -74,6 +75,7 @@ def placeholders(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=16384)
 def _generated_names_normalised(name: str) -> str:
     for pattern, replacement in _GENERATED_NAME_PARTS:
         name = pattern.sub(replacement, name)

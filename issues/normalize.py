@@ -34,14 +34,12 @@ _EPOCH_MAX = 32503680000.0  # year 3000: anything later is not a timestamp a cli
 
 def text(value, limit: int = MAX_STRING) -> str:
     """Any JSON value as a string of at most `limit` characters ("" for null)."""
+    if type(value) is str:
+        return value if len(value) <= limit else cut(value, limit)
     if value is None:
         return ""
-    if isinstance(value, str):
-        return cut(value, limit)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return cut(str(value), limit)
     return cut(str(value), limit)
 
 
@@ -90,7 +88,21 @@ def parse_timestamp(value) -> datetime | None:
 
 
 def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat rather than strftime: a third of the cost, and events carry a hundred breadcrumb timestamps.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def canonical_timestamp(value) -> str:
+    """`value` as RFC 3339 UTC text with microseconds ("" when unreadable)."""
+    if type(value) is str and len(value) == 27 and value[10] == "T" and value[-1] == "Z":
+        # Already in the canonical form (what sentry-sdk sends for breadcrumbs): validate, keep the text.
+        try:
+            datetime.fromisoformat(value)
+            return value
+        except ValueError:
+            return ""
+    moment = parse_timestamp(value)
+    return rfc3339(moment) if moment else ""
 
 
 def _level(value) -> str:
@@ -137,11 +149,11 @@ class Normalizer:
         self.notes = Notes()
         self.scrub_ip_addresses = scrub_ip_addresses
 
-    def bag(self, value, path: str, *, scrub: bool = True):
-        return clean_bag(value, path=path, notes=self.notes, scrub=scrub)
-
     def scrubbed(self, value, limit: int = MAX_STRING) -> str:
         return scrub_text(text(value, limit))
+
+    def bag(self, value, path: str, *, scrub: bool = True):
+        return clean_bag(value, path=path, notes=self.notes, scrub=scrub)
 
     def event(self, raw: dict, *, event_id: str, received_at: datetime, retention: timedelta) -> dict:
         message, logentry = _message(raw)
@@ -270,10 +282,9 @@ class Normalizer:
             crumbs = crumbs[-MAX_BREADCRUMBS:]
         result = []
         for crumb in crumbs:
-            moment = parse_timestamp(crumb.get("timestamp"))
             result.append(
                 {
-                    "timestamp": rfc3339(moment) if moment else "",
+                    "timestamp": canonical_timestamp(crumb.get("timestamp")),
                     "type": text(crumb.get("type"), MAX_SHORT) or "default",
                     "category": text(crumb.get("category"), MAX_NAME),
                     "level": _level(crumb.get("level")) if crumb.get("level") is not None else "info",
