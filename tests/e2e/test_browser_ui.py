@@ -100,7 +100,8 @@ def send_with_sentry_sdk(tmp_path: Path, dsn: str) -> None:
 def test_an_event_sent_with_sentry_sdk_appears_live_and_its_page_shows_frames(
     page, tracehound_server, project, project_key, tmp_path
 ):
-    assert page.locator("main table", has_text=project.name).is_visible()  # the projects page after log-in
+    page.goto(f"{tracehound_server.url}/")
+    assert page.locator("main table", has_text=project.name).is_visible()
     shot(page, "projects")
     page.goto(f"{tracehound_server.url}/projects/{project.pk}/issues/")
     page.wait_for_selector("body[data-live=open]", timeout=5000)
@@ -154,6 +155,14 @@ def test_hostile_event_text_renders_inert(page, tracehound_server, project, proj
     page.click("#request code")  # the javascript: URL is plain text; clicking it does nothing
     shot(page, "issue-detail-hostile")
     assert page.dialogs == []
+
+    # After a reconnect the list refetches itself: pushes missed while the socket was down are not lost.
+    page.goto(f"{tracehound_server.url}/projects/{project.pk}/issues/")
+    page.wait_for_selector("body[data-live=open]", timeout=5000)
+    missed = make_issue(project, title="Missed while offline")
+    page.evaluate("document.body.dispatchEvent(new CustomEvent('htmx:wsOpen', {bubbles: true}))")
+    page.locator(f"#issue-{missed.pk}").wait_for(timeout=3000)
+    assert page.locator("tr.issue-row").count() == 2
 
     page.goto(f"{tracehound_server.url}/projects/{project.pk}/settings/")
     assert page.locator("#dsn").inner_text() == tracehound_server.dsn(project_key)
