@@ -11,9 +11,9 @@ import functools
 import os
 import shutil
 import socket
-import tempfile
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
