@@ -101,8 +101,11 @@ class IngestRequest:
             try:
                 grant = await sync_to_async(project_for_key)(project_id, public_key)
             except DatabaseError:
-                log.warning("ingest: key lookup failed, the database is unavailable")
-                raise Unavailable("cannot check the key right now") from None
+                # The database is down: a key seen before still counts (its events go to the disk spool).
+                hit, grant = cached_grant(project_id, public_key, stale_ok=True)
+                if not hit:
+                    log.warning("ingest: cannot check a key, the database is unavailable")
+                    raise Unavailable("cannot check the key right now") from None
         if grant is None:
             raise Forbidden("unknown or revoked key, or a key of another project")
         self.grant = grant

@@ -1,17 +1,18 @@
-"""Durable accept: the one thread that writes accepted items to the inbox table, in group commits.
+"""Durable accept: the writer threads that put accepted items in the inbox table, in group commits.
 
-Requests hand their rows to `InboxWriter.submit` and wait for the answer; the writer thread takes everything
+Requests hand their rows to `InboxWriter.submit` and wait for the answer; a writer thread takes everything
 waiting, inserts it in one transaction and one multi-row INSERT, commits, and only then wakes the requests (which
 answer 200) and tells digest (`issues.handoff.events_accepted`). At concurrency 8 that is one commit for up to 8
 events instead of 8 commits, which is what lets one process accept thousands of events a second on Postgres; under
 SQLite, where writes are serialised anyway, one writer avoids lock contention between requests.
 
 If the database refuses the batch (down, locked, out of connections), the same rows are written to the disk spool
-and the requests still answer 200; replay runs in this thread every few seconds and in `manage.py replay_spool`.
+and the requests still answer 200; replay runs in a writer thread every few seconds and in `manage.py replay_spool`.
 Only when the spool cannot be written either do requests answer 503. Duplicate (project, type, event_id) rows are
 ignored by the insert, so a resent event, or a batch that was both committed and spooled, is stored once.
 
-The same thread also flushes outcome counts and syncs quota counts, so the request path does no I/O but this.
+The first writer thread also flushes outcome counts, syncs quota counts and replays the spool, so the request
+path itself does no I/O.
 """
 
 import contextlib
@@ -35,6 +36,9 @@ MAX_BATCH_ROWS = 500
 TICK_SECONDS = 0.25
 OUTCOME_FLUSH_SECONDS = 1.0
 REPLAY_SECONDS = 5.0
+# On PostgreSQL a commit mostly waits for the WAL flush; while one thread waits, another inserts the next batch
+# (and Postgres flushes concurrent commits together). SQLite has one writer at a time, so one thread.
+POSTGRES_WRITER_THREADS = 2
 
 
 def insert_rows(rows: list[InboxRow]) -> None:
@@ -65,7 +69,7 @@ class InboxWriter:
     def __init__(self):
         self._condition = threading.Condition()
         self._waiting: list[tuple[list[InboxRow], Future]] = []
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._stopping = False
         self._last_flush = 0.0
         self._last_replay = 0.0
@@ -85,20 +89,27 @@ class InboxWriter:
             self._start_locked()
 
     def _start_locked(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._stopping = False
-            self._thread = threading.Thread(target=self._run, name="tracehound-inbox-writer", daemon=True)
-            self._thread.start()
+        self._threads = [thread for thread in self._threads if thread.is_alive()]
+        if self._threads:
+            return
+        self._stopping = False
+        count = 1 if connection.vendor == "sqlite" else POSTGRES_WRITER_THREADS
+        for index in range(count):
+            thread = threading.Thread(
+                target=self._run, args=(index == 0,), name=f"tracehound-inbox-{index}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self) -> None:
-        """Finish what is waiting, flush counts, close the database connection (tests, shutdown)."""
+        """Finish what is waiting, flush counts, close the database connections (tests, shutdown)."""
         with self._condition:
-            thread = self._thread
+            threads = self._threads
             self._stopping = True
-            self._condition.notify()
-        if thread is not None:
+            self._condition.notify_all()
+        for thread in threads:
             thread.join(timeout=30)
-        self._thread = None
+        self._threads = []
 
     def _take(self) -> list[tuple[list[InboxRow], Future]]:
         with self._condition:
@@ -111,17 +122,19 @@ class InboxWriter:
                 total += len(rows)
             return taken
 
-    def _run(self) -> None:
+    def _run(self, keeps_house: bool) -> None:
         try:
             while True:
                 batch = self._take()
                 if batch:
                     self._write(batch)
-                self._housekeeping()
+                if keeps_house:
+                    self._housekeeping()
                 with self._condition:
                     if self._stopping and not self._waiting:
                         break
-            self._flush_outcomes()
+            if keeps_house:
+                self._flush_outcomes()
         finally:
             connection.close()
 

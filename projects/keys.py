@@ -49,13 +49,15 @@ def project_for_key(project_id: int, public_key: str) -> KeyGrant | None:
     return grant
 
 
-def cached_grant(project_id: int, public_key: str) -> tuple[bool, KeyGrant | None]:
+def cached_grant(project_id: int, public_key: str, stale_ok: bool = False) -> tuple[bool, KeyGrant | None]:
     """(True, the grant) when the answer is cached; (False, None) when only `project_for_key` can tell.
 
     For async callers: a hit costs no thread hop, and only a miss has to go through a thread to the database.
+    `stale_ok` also returns an expired answer: ingest uses it while the database is down, so that clients it
+    knew keep being accepted (into its disk spool) rather than refused.
     """
     hit = _cache.get((project_id, public_key))
-    if hit is not None and hit[0] > time.monotonic():
+    if hit is not None and (stale_ok or hit[0] > time.monotonic()):
         return True, hit[1]
     return False, None
 

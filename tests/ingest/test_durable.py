@@ -101,7 +101,8 @@ def test_a_database_outage_loses_no_accepted_event(tmp_path, project_key):
     proxy.open()
     direct = database_url_of_test_database()
     proxied = direct.replace(f":{db['PORT'] or 5432}/", f":{proxy.port}/")
-    server = start_server(tmp_path, {"DATABASE_URL": proxied})
+    # A short key cache: the outage outlives it, so keys must be honoured from the stale cache meanwhile.
+    server = start_server(tmp_path, {"DATABASE_URL": proxied, "TRACEHOUND_KEY_CACHE_SECONDS": "1"})
     url = f"{server.url}/api/{project_key.project_id}/envelope/"
     accepted = []
     try:
@@ -110,11 +111,13 @@ def test_a_database_outage_loses_no_accepted_event(tmp_path, project_key):
                 proxy.cut()
             elif phase == "after":
                 proxy.open()
+            if phase == "during":
+                time.sleep(1.5)  # let the server's cached key grant expire
             for n in range(10):
                 status, event_id = post(url, project_key, f"{phase} {n}")
                 assert status == 200, (phase, n, server.log())
                 accepted.append(event_id)
-        deadline = time.monotonic() + 20  # the server replays its spool every few seconds
+        deadline = time.monotonic() + 40  # the server replays its spool every few seconds
         while time.monotonic() < deadline:
             stored = {item.event_id.hex for item in InboxItem.objects.filter(project_id=project_key.project_id)}
             stored |= {event.event_id.hex for event in Event.objects.filter(project_id=project_key.project_id)}
