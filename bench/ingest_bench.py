@@ -264,6 +264,7 @@ def main():
                 f"{quantiles[94] * 1000:.1f} | {quantiles[98] * 1000:.1f} | {cpu / accepted * 1000:.2f} | "
                 f"{rss_mib(server.pid):.0f} |"
             )
+        print(f"load average during the run (2 cores): {os.getloadavg()[0]:.1f}")
     finally:
         server.terminate()
         server.wait(timeout=20)
