@@ -129,7 +129,10 @@ class InboxWriter:
                 if batch:
                     self._write(batch)
                 if keeps_house:
-                    self._housekeeping()
+                    try:
+                        self._housekeeping()
+                    except Exception:  # the thread must outlive any one failure: requests depend on it
+                        log.exception("ingest: inbox writer housekeeping failed")
                 with self._condition:
                     if self._stopping and not self._waiting:
                         break
@@ -140,19 +143,30 @@ class InboxWriter:
 
     def _write(self, batch: list[tuple[list[InboxRow], Future]]) -> None:
         rows = [row for rows, _ in batch for row in rows]
+        ok = False
         try:
             insert_rows(rows)
             ok = True
         except DatabaseError:
             log.warning("ingest: the database refused %d accepted items; writing them to the disk spool", len(rows))
             self._drop_connection()
-            ok = spool.spool_rows(rows)
+            ok = self._spool(rows)
             self._last_replay = time.monotonic()  # give the database a moment before replaying
         except Exception:
             log.exception("ingest: unexpected failure writing the inbox; writing to the disk spool")
-            ok = spool.spool_rows(rows)
-        for _, future in batch:
-            future.set_result(ok)
+            ok = self._spool(rows)
+        finally:
+            # Every waiting request gets its answer, whatever happened above.
+            for _, future in batch:
+                future.set_result(ok)
+
+    @staticmethod
+    def _spool(rows: list[InboxRow]) -> bool:
+        try:
+            return spool.spool_rows(rows)
+        except Exception:
+            log.exception("ingest: the disk spool failed")
+            return False
 
     def _housekeeping(self) -> None:
         gate.sync_if_due()

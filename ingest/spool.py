@@ -6,6 +6,7 @@ becomes part of a path, and replay only opens names that parse as a UUID. Each r
 (project, type, event id, received time, payload length) followed by the payload and a newline.
 """
 
+import contextlib
 import logging
 import os
 import uuid
@@ -59,7 +60,8 @@ def spool_rows(rows: list[InboxRow]) -> bool:
         return True
     except OSError:
         log.error("ingest: could not write to the disk spool %s", directory, exc_info=True)
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
         return False
 
 

@@ -130,3 +130,28 @@ def test_a_database_outage_loses_no_accepted_event(tmp_path, project_key):
     finally:
         stop_server(server)
         proxy.cut()
+
+
+def test_503_with_retry_after_only_when_the_spool_cannot_take_them_either(settings, tmp_path, monkeypatch, project_key):
+    from django.db import OperationalError
+
+    from ingest import inbox, outcomes
+
+    def database_down(rows):
+        raise OperationalError("the database is down")
+
+    # The database failure is staged (the outage itself is proven above with a real one); the spool failure is
+    # real: its folder cannot be created because a file has that name.
+    monkeypatch.setattr(inbox, "insert_rows", database_down)
+    blocked = tmp_path / "data"
+    blocked.write_text("not a folder")
+    settings.TRACEHOUND = {**settings.TRACEHOUND, "DATA_DIR": blocked}
+    response = call(f"/api/{project_key.project_id}/envelope/", event_envelope({"m": 1}), auth(project_key))
+    assert response.status == 503
+    assert int(response.headers["retry-after"]) > 0
+    assert outcomes._counts[(project_key.project_id, "unavailable")] == 1
+
+    settings.TRACEHOUND = {**settings.TRACEHOUND, "DATA_DIR": tmp_path / "writable"}
+    response = call(f"/api/{project_key.project_id}/envelope/", event_envelope({"m": 2}), auth(project_key))
+    assert response.status == 200  # spooled: the answer is 200 although the database is still down
+    assert len(spool.spooled_files()) == 1
