@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import orjson
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -445,17 +446,28 @@ def _db_uuid(value: uuid.UUID):
     return value if connection.features.has_native_uuid_field else value.hex
 
 
-def _insert_rows(sql_head: str, rows: list, sql_tail: str = "") -> None:
-    """INSERT many rows with one statement text: `sql_head` up to VALUES, an optional ON CONFLICT tail.
+def _insert_rows(sql_head: str, types: list[str], rows: list, sql_tail: str = "") -> None:
+    """INSERT many rows at once: `sql_head` names the table and columns, `types` their Postgres types, and
+    `sql_tail` is an optional ON CONFLICT clause.
 
-    executemany, not one statement of N value lists: psycopg sends it as one pipeline of a single prepared
-    statement, while a 5,000-placeholder statement costs more to build and parse than the rows cost to insert.
+    Postgres gets one statement whatever the number of rows: one array parameter per column, unnested. (A
+    statement of N value lists costs more to build and parse than the rows cost to insert; executemany, even
+    pipelined, pays a round of protocol messages per row.) SQLite gets executemany, which is in-process there.
     """
     if not rows:
         return
-    row_sql = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
-    with connection.cursor() as cursor:
-        cursor.executemany(f"{sql_head} VALUES {row_sql} {sql_tail}", rows)
+    if connection.vendor == "postgresql":
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        unnest = ", ".join(f"%s::{type_}[]" for type_ in types)
+        # A server-binding cursor: parameters travel apart from the SQL, bytea in binary. Django's default
+        # client-side binding would inline a batch's payloads as hex text for the server to parse.
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(f"{sql_head} SELECT * FROM unnest({unnest}) {sql_tail}", columns)
+    else:
+        row_sql = "(" + ", ".join(["%s"] * len(types)) + ")"
+        with connection.cursor() as cursor:
+            cursor.executemany(f"{sql_head} VALUES {row_sql} {sql_tail}", rows)
 
 
 def _insert_events(fresh: list[Prepared]) -> None:
@@ -463,6 +475,7 @@ def _insert_events(fresh: list[Prepared]) -> None:
     _insert_rows(
         f"INSERT INTO {Event._meta.db_table} (project_id, issue_id, grouping_id, event_id, timestamp, received_at, "
         "level, release, environment, user_key, payload)",
+        ["bigint", "bigint", "bigint", "uuid", "timestamptz", "timestamptz", "text", "text", "text", "text", "bytea"],
         [
             [
                 item.project_id,
@@ -490,6 +503,7 @@ def _upsert_hourly_counts(fresh: list[Prepared]) -> None:
     table = IssueHourlyCount._meta.db_table
     _insert_rows(
         f"INSERT INTO {table} (issue_id, project_id, hour, count)",
+        ["bigint", "bigint", "timestamptz", "integer"],
         [[issue_id, project_id, adapt(hour), count] for (issue_id, project_id, hour), count in sorted(counts.items())],
         f"ON CONFLICT (issue_id, hour) DO UPDATE SET count = {table}.count + excluded.count",
     )
@@ -512,6 +526,7 @@ def _upsert_tags(fresh: list[Prepared]) -> None:
     least = "LEAST" if connection.vendor == "postgresql" else "MIN"
     _insert_rows(
         f'INSERT INTO {table} (issue_id, "key", "value", times_seen, first_seen, last_seen)',
+        ["bigint", "text", "text", "bigint", "timestamptz", "timestamptz"],
         [
             [issue_id, key, value, n, adapt(first), adapt(last)]
             for (issue_id, key, value), (n, first, last) in sorted(seen.items())

@@ -116,8 +116,10 @@ class Event(models.Model):
     """A stored event. The normalised payload is kept as zstd-compressed JSON: it is read whole, one event at a
     time, and this is compact on SQLite and Postgres alike."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events")
+    # No single-column indexes on project and issue: the unique (project, event_id) and the (issue, timestamp)
+    # indexes lead with them, and every index is paid for on each of the thousand inserts a second.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events", db_index=False)
     grouping = models.ForeignKey(Grouping, on_delete=models.SET_NULL, null=True, related_name="+")
     event_id = models.UUIDField()
     timestamp = models.DateTimeField()
