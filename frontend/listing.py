@@ -101,10 +101,6 @@ class IssuePage:
     next_cursor: str
     total: int  # at most COUNT_CAP + 1, which means "more than COUNT_CAP"
 
-    @property
-    def total_is_capped(self) -> bool:
-        return self.total > COUNT_CAP
-
 
 def count_matching(matching: QuerySet) -> int:
     """The number of matching issues, counting no further than COUNT_CAP + 1."""

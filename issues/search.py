@@ -30,10 +30,6 @@ class IssueQuery:
     levels: list[str] = field(default_factory=list)
     tags: list[tuple[str, str]] = field(default_factory=list)
 
-    @property
-    def is_empty(self) -> bool:
-        return not (self.words or self.statuses or self.levels or self.tags)
-
 
 def _split(text: str) -> list[str]:
     text = text.replace("\x00", "")  # Postgres refuses NUL in text; no title or tag can contain one anyway
