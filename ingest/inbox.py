@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 MAX_BATCH_ROWS = 500
 TICK_SECONDS = 0.25
 OUTCOME_FLUSH_SECONDS = 1.0
-REPLAY_SECONDS = 5.0
+REPLAY_SECONDS = 2.0
 # On PostgreSQL a commit mostly waits for the WAL flush; while one thread waits, another inserts the next batch
 # (and Postgres flushes concurrent commits together). SQLite has one writer at a time, so one thread.
 POSTGRES_WRITER_THREADS = 2
