@@ -1,5 +1,7 @@
 """The JSON API behind the UI (session-authenticated): the same queries and the same access rules as the pages."""
 
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -8,31 +10,61 @@ from frontend import access, issue_detail, listing
 from issues.models import Event, Issue
 
 
-def issue_json(issue: Issue) -> dict:
-    return {
-        "id": issue.pk,
-        "project": issue.project_id,
-        "short_id": issue.short_id,
-        "title": issue.title,
-        "culprit": issue.culprit,
-        "level": issue.level,
-        "status": issue.status,
-        "times_seen": issue.times_seen,
-        "users_seen": issue.users_seen,
-        "first_seen": issue.first_seen,
-        "last_seen": issue.last_seen,
-        "first_release": issue.first_release,
-        "last_release": issue.last_release,
-    }
+class IssueSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Issue
+        fields = [
+            "id",
+            "project",
+            "short_id",
+            "title",
+            "culprit",
+            "level",
+            "status",
+            "times_seen",
+            "users_seen",
+            "first_seen",
+            "last_seen",
+            "first_release",
+            "last_release",
+        ]
 
 
-def event_json(event: Event) -> dict:
-    return {"id": event.pk, "event_id": event.event_id.hex, "issue": event.issue_id, "data": event.data}
+class EventSerializer(serializers.ModelSerializer):
+    event_id = serializers.UUIDField(format="hex", read_only=True)
+    data = serializers.JSONField(read_only=True, help_text="the stored event, as described in docs/event-format.md")
+
+    class Meta:
+        model = Event
+        fields = ["id", "event_id", "issue", "data"]
+
+
+class IssueDetailSerializer(IssueSerializer):
+    latest_event = serializers.SerializerMethodField()
+
+    class Meta(IssueSerializer.Meta):
+        fields = [*IssueSerializer.Meta.fields, "latest_event"]
+
+    @extend_schema_field(EventSerializer(allow_null=True))
+    def get_latest_event(self, issue: Issue):
+        event = issue_detail.latest_event(issue)
+        return EventSerializer(event).data if event else None
 
 
 class IssueList(APIView):
     """Issues of the user's projects (or of `?project=`), filtered and paged like the issue list page."""
 
+    @extend_schema(
+        operation_id="issues_list",
+        responses=inline_serializer(
+            "IssuePage",
+            {
+                "count": serializers.IntegerField(),
+                "next_cursor": serializers.CharField(allow_null=True),
+                "results": IssueSerializer(many=True),
+            },
+        ),
+    )
     def get(self, request):
         project = request.query_params.get("project", "")
         if project:
@@ -44,18 +76,22 @@ class IssueList(APIView):
         params = listing.ListParams.from_querydict(request.query_params)
         page = listing.issue_page(project_ids, params)
         return Response(
-            {"count": page.total, "next_cursor": page.next_cursor, "results": [issue_json(i) for i in page.issues]}
+            {
+                "count": page.total,
+                "next_cursor": page.next_cursor,
+                "results": IssueSerializer(page.issues, many=True).data,
+            }
         )
 
 
 class IssueDetail(APIView):
+    @extend_schema(operation_id="issues_retrieve", responses=IssueDetailSerializer)
     def get(self, request, issue_id: int):
-        issue = access.visible_issue(request.user, issue_id)
-        event = issue_detail.latest_event(issue)
-        return Response({**issue_json(issue), "latest_event": event_json(event) if event else None})
+        return Response(IssueDetailSerializer(access.visible_issue(request.user, issue_id)).data)
 
 
 class EventDetail(APIView):
+    @extend_schema(operation_id="issues_events_retrieve", responses=EventSerializer)
     def get(self, request, issue_id: int, event_pk: int):
         issue = access.visible_issue(request.user, issue_id)
-        return Response(event_json(access.event_of_issue(issue, event_pk)))
+        return Response(EventSerializer(access.event_of_issue(issue, event_pk)).data)
