@@ -44,7 +44,10 @@ if not SECRET_KEY:
 
     SECRET_KEY = embedded_secret_key(DATA_DIR)
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if EMBEDDED else [urlsplit(BASE_URL).hostname])
+# Never "*" by default, even embedded: the websocket origin check trusts exactly these hosts, and "*" would let
+# any web page a logged-in user visits open a live connection with their session.
+_own_hosts = [urlsplit(BASE_URL).hostname] + (["localhost", "127.0.0.1", "[::1]"] if EMBEDDED else [])
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=list(dict.fromkeys(_own_hosts)))
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[BASE_URL])
 
 INSTALLED_APPS = [

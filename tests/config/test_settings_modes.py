@@ -50,6 +50,7 @@ def test_embedded_default_needs_nothing(tmp_path):
     assert s["eager"] is True and s["broker"] == "memory://"
     assert s["email"] == "django.core.mail.backends.console.EmailBackend"
     assert (tmp_path / "secret_key").exists()  # generated once, kept with the data, never in the source
+    assert s["hosts"] == ["localhost", "127.0.0.1", "[::1]"]  # never "*": the websocket origin check uses it
 
 
 def test_production_uses_postgres_redis_and_smtp_with_debug_off(tmp_path):

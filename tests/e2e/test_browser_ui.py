@@ -47,7 +47,7 @@ sentry_sdk.flush(timeout=10)
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        pytest.fail("the browser tests need Debian's chromium: apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop on the test's thread; Django would take every query there for
