@@ -227,16 +227,19 @@ def main():
         cpu_before = {pid: cpu_seconds(pid) for pid in [w.pid for w in workers] + backend_pids()}
         started = time.monotonic()
         handoff.events_accepted(project.id)
-        seen_backends = set(cpu_before)
+        # Backends may close before the end (a worker's connection after its task): keep their last reading.
+        cpu_last = dict(cpu_before)
         while InboxItem.objects.filter(set_aside=False).exists():
-            seen_backends.update(backend_pids())
+            for pid in backend_pids():
+                cpu_last[pid] = max(cpu_last.get(pid, 0.0), cpu_seconds(pid))
             time.sleep(0.05)
+        for pid in cpu_last:
+            cpu_last[pid] = max(cpu_last[pid], cpu_seconds(pid))
         elapsed = time.monotonic() - started
         stored = Event.objects.filter(project=project).count()
         worker_cpu = sum(cpu_seconds(w.pid) - cpu_before.get(w.pid, 0) for w in workers)
-        backends = seen_backends - {w.pid for w in workers}
-        # Backends that ended meanwhile (other clients' connections) read as 0: count only growth.
-        database_cpu = sum(max(0.0, cpu_seconds(pid) - cpu_before.get(pid, 0)) for pid in backends)
+        backends = set(cpu_last) - {w.pid for w in workers}
+        database_cpu = sum(cpu_last[pid] - cpu_before.get(pid, 0.0) for pid in backends)
         rss = [peak_rss_mb(w.pid) for w in workers]
     finally:
         for worker in workers:
