@@ -48,7 +48,8 @@ DEFAULTS = {
     "DIGEST_MAX_ATTEMPTS": 5,
     "EVENT_RETENTION_DAYS": 90,
 }
-# Advisory lock namespace for "creating issues of project P" (the two-int form: this constant and P).
+# Advisory lock namespace for "creating issues of project P": the lock key is this constant in the high 32 bits
+# of a bigint and P in the low ones.
 ISSUE_CREATION_LOCK = 0x7468
 
 
@@ -291,7 +292,7 @@ def _assign_issues(fresh: list[Prepared], transitions: list) -> int:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 for project_id in sorted({project_id for project_id, _ in missing}):
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ISSUE_CREATION_LOCK, project_id])
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [(ISSUE_CREATION_LOCK << 32) | project_id])
             # Another worker may have created some of these while we waited for the lock.
             found.update(_groupings(missing))
             missing -= set(found)
