@@ -43,6 +43,15 @@ def clean_bag(value, *, path: str, notes: Notes, scrub: bool, max_chars: int = M
     return result
 
 
+def clean_bags(values: list, *, path: str, notes: Notes, scrub: bool, max_chars: int = MAX_BAG_CHARS) -> list:
+    """clean_bag for each of `values`, sharing one size budget and one note."""
+    walk = _Walk(scrub, max_chars)
+    result = [walk.value(value, 0) if value else value for value in values]
+    if walk.reasons:
+        notes.add(path, "; ".join(sorted(walk.reasons)))
+    return result
+
+
 class _Walk:
     """One bag's walk. Dispatches on exact types (JSON only has these), which is measurably faster than
     isinstance chains on the tens of thousands of values a batch holds."""
@@ -61,7 +70,8 @@ class _Walk:
             if len(item) > MAX_STRING:
                 item = cut(item, MAX_STRING)
                 self.reasons.add(f"strings cut at {MAX_STRING} characters")
-            if self.scrub and (len(item) >= 13 or "earer" in item):  # shorter: no card, no token (scrub_text)
+            # Shorter than 13 and no "bearer": scrub_text would find nothing (same pre-check, without the call).
+            if self.scrub and (len(item) >= 13 or "earer" in item or "EARER" in item):
                 item = scrub_text(item)
             self.budget -= len(item) + 2
             return item
@@ -95,6 +105,10 @@ class _Walk:
             self.budget -= len(key) + 3
             if scrub and child is not None and child != "" and is_secret_key(key):
                 out[key] = FILTERED
+            elif type(child) is str and len(child) < 13 and "earer" not in child and "EARER" not in child:
+                # The most common leaf (a short repr or word), inlined: no card, no token, nothing to cut.
+                self.budget -= len(child) + 2
+                out[key] = child
             else:
                 out[key] = self.value(child, depth + 1)
         return out

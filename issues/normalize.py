@@ -8,7 +8,7 @@ limits and scrubbing happens in the same walk; everything cut or corrected is re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
 
-from issues.databag import MAX_STRING, Notes, clean_bag, cut
+from issues.databag import MAX_STRING, Notes, clean_bag, clean_bags, cut
 from issues.scrub import FILTERED, is_secret_key, scrub_text
 
 MAX_FRAMES = 250
@@ -113,6 +113,8 @@ def canonical_timestamp(value) -> str:
 
 
 def _level(value) -> str:
+    if type(value) is str and value in LEVELS:
+        return value
     level = text(value, 16).lower().strip()
     level = LEVEL_ALIASES.get(level, level)
     return level if level in LEVELS else "error"
@@ -280,22 +282,21 @@ class Normalizer:
         if len(crumbs) > MAX_BREADCRUMBS:
             self.notes.add("breadcrumbs", f"kept the newest {MAX_BREADCRUMBS} of {len(crumbs)} breadcrumbs")
             crumbs = crumbs[-MAX_BREADCRUMBS:]
-        result = []
-        for crumb in crumbs:
-            result.append(
-                {
-                    "timestamp": canonical_timestamp(crumb.get("timestamp")),
-                    "type": text(crumb.get("type"), MAX_SHORT) or "default",
-                    "category": text(crumb.get("category"), MAX_NAME),
-                    "level": _level(crumb.get("level")) if crumb.get("level") is not None else "info",
-                    "message": self.scrubbed(crumb.get("message"), MAX_MESSAGE),
-                    "data": self.bag(
-                        as_dict(crumb.get("data")),
-                        "breadcrumbs.data",
-                    ),
-                }
-            )
-        return result
+        # One bounded walk (and one size budget) for the data of all breadcrumbs: they are many and small.
+        datas = clean_bags(
+            [as_dict(crumb.get("data")) for crumb in crumbs], path="breadcrumbs.data", notes=self.notes, scrub=True
+        )
+        return [
+            {
+                "timestamp": canonical_timestamp(crumb.get("timestamp")),
+                "type": text(crumb.get("type"), MAX_SHORT) or "default",
+                "category": text(crumb.get("category"), MAX_NAME),
+                "level": _level(crumb.get("level")) if crumb.get("level") is not None else "info",
+                "message": self.scrubbed(crumb.get("message"), MAX_MESSAGE),
+                "data": data,
+            }
+            for crumb, data in zip(crumbs, datas, strict=True)
+        ]
 
     def request(self, value) -> dict:
         request = as_dict(value)

@@ -186,6 +186,17 @@ def test_secrets_are_scrubbed_everywhere_listed():
     assert b"hunter2" not in orjson.dumps(data) and b"4111" not in orjson.dumps(data)
 
 
+def test_short_tokens_and_case_variants_are_scrubbed_too():
+    data = normalize(
+        {
+            "extra": {"h": "Bearer ab12", "u": "BEARER x", "l": ["bearer q"]},
+            "breadcrumbs": [{"data": {"x": "Bearer t"}}],
+        }
+    )
+    assert data["extra"] == {"h": "[Filtered]", "u": "[Filtered]", "l": ["[Filtered]"]}
+    assert data["breadcrumbs"]["values"][0]["data"] == {"x": "[Filtered]"}
+
+
 def test_numbers_that_are_not_card_numbers_stay():
     data = normalize({"extra": {"order": "order 1234567890123 shipped", "epoch_ms": "1732233600000"}})
     assert data["extra"] == {"order": "order 1234567890123 shipped", "epoch_ms": "1732233600000"}
