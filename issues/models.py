@@ -170,6 +170,9 @@ class IssueTag(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issue", "key", "value"], name="one_row_per_issue_tag_value")]
+        # Search terms such as `environment:production` or `browser:Firefox` find issues by tag value; without
+        # this index each such filter reads every tag row of every issue.
+        indexes = [models.Index(fields=["key", "value", "issue"], name="issue_tag_by_value")]
 
 
 class IssueTransition(models.Model):
