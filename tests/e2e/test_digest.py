@@ -8,16 +8,7 @@ from issues import handoff
 from issues.models import Issue
 
 from ..issues.conftest import add_to_inbox, exception_event
-
-
-def wait_for(condition, seconds: float):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    return condition()
+from ..waiting import wait_for
 
 
 def test_an_event_committed_to_the_inbox_becomes_an_issue_within_seconds(tracehound_server, project):
@@ -33,6 +24,7 @@ def test_an_event_committed_to_the_inbox_becomes_an_issue_within_seconds(traceho
 SENDER = """
 import sys
 import sentry_sdk
+from tests.waiting import wait_for
 
 sentry_sdk.init(dsn=sys.argv[1], release="shop@3.0.0")
 

@@ -4,23 +4,14 @@ event keeps the frames, locals, request and user."""
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import unquote
 
 from issues.models import Event, Issue
 
+from ..waiting import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_for(condition, seconds: float):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    return condition()
 
 
 def run_django_project(dsn: str, *urls: str) -> subprocess.CompletedProcess:

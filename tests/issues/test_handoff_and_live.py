@@ -13,14 +13,8 @@ from issues.models import Issue
 from issues.runner import DigestThread, digest_thread
 from issues.tasks import QUEUED_FLAG
 
+from ..waiting import wait_for
 from .conftest import add_to_inbox, exception_event
-
-
-def wait_for(condition, seconds: float):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not condition():
-        time.sleep(0.05)
-    return condition()
 
 
 @pytest.mark.django_db(transaction=True)
