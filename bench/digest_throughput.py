@@ -34,24 +34,13 @@ import orjson  # noqa: E402
 import sentry_sdk  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from sentry_sdk.transport import Transport  # noqa: E402
 
 from issues import handoff  # noqa: E402
 from issues.models import Event, InboxItem, Issue  # noqa: E402
 from projects.services import create_project, ensure_default_team  # noqa: E402
+from tests.issues.sdk_events import KeepingTransport  # noqa: E402  (keeps events, drops the package list)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-class KeepingTransport(Transport):
-    def __init__(self, options=None):
-        super().__init__(options)
-        self.events = []
-
-    def capture_envelope(self, envelope):
-        for item in envelope.items:
-            if item.type == "event":
-                self.events.append(json.loads(item.payload.get_bytes()))
 
 
 class CheckoutError(Exception):
@@ -119,7 +108,6 @@ def realistic_events(kinds: int = 40) -> list[dict]:
                 sentry_sdk.capture_exception()
     sentry_sdk.flush()
     for event in transport.events:
-        event.pop("modules", None)
         event["request"] = {
             "method": "POST",
             "url": "https://shop.example.com/checkout",
