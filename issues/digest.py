@@ -101,6 +101,7 @@ class Prepared:
 
 
 def _loads(payload: bytes):
+    payload = InboxItem.unpack(payload)
     try:
         return orjson.loads(payload)
     except orjson.JSONDecodeError:
@@ -111,7 +112,7 @@ def _loads(payload: bytes):
 def prepare(inbox_id, project_id, event_id, received_at, payload, *, scrub_ip_addresses: bool) -> Prepared:
     received_at = received_at.astimezone(UTC)
     data = normalize_event(
-        _loads(bytes(payload)),
+        _loads(payload),
         event_id=event_id.hex,
         received_at=received_at,
         retention=timedelta(days=option("EVENT_RETENTION_DAYS")),

@@ -3,12 +3,13 @@
 import uuid
 from datetime import timedelta
 
+import orjson
 import pytest
 from django.db import connection
 from django.utils import timezone
 
 from issues.digest import digest_batch, digest_until_empty
-from issues.models import Event, Grouping, InboxItem, Issue, IssueHourlyCount, IssueTag, IssueTransition
+from issues.models import ZSTD_MAGIC, Event, Grouping, InboxItem, Issue, IssueHourlyCount, IssueTag, IssueTransition
 from issues.signals import transitions_committed
 
 from .conftest import exception_event
@@ -66,6 +67,17 @@ def test_stored_event_has_the_documented_shape(inbox):
     assert data["_meta"]["notes"][0]["path"] == "timestamp"
     assert "in the future" in data["_meta"]["notes"][0]["note"]
     assert Issue.objects.get().title == "User ann not found"
+
+
+def test_compressed_and_plain_inbox_payloads_are_both_digested(inbox):
+    plain = inbox(exception_event(value="plain"))
+    packed_id = uuid.uuid4()
+    packed = inbox(InboxItem.pack(orjson.dumps({"event_id": packed_id.hex, **exception_event(value="packed")})),
+                   event_id=packed_id)  # fmt: skip
+    assert bytes(packed.payload).startswith(ZSTD_MAGIC)
+    digest_until_empty()
+    assert Event.objects.get(event_id=plain.event_id).data["exception"]["values"][0]["value"] == "plain"
+    assert Event.objects.get(event_id=packed_id).data["exception"]["values"][0]["value"] == "packed"
 
 
 def test_a_resent_event_is_stored_and_counted_once(inbox, project):
