@@ -34,6 +34,7 @@ from ingest.inbox import writer
 from ingest.limits import MAX_ENVELOPE_BYTES, MAX_ENVELOPE_COMPRESSED_BYTES, MAX_EVENT_BYTES
 from ingest.quotas import gate
 from ingest.rows import InboxRow
+from issues.models import InboxItem
 from projects.keys import KeyGrant, cached_grant, project_for_key
 
 log = logging.getLogger(__name__)
@@ -180,7 +181,9 @@ class IngestRequest:
                 stored = None
             if item_type == "event":
                 event_id = item_id
-            rows.append(InboxRow(project_id, item_type, item_id, received_at, stored or dumps(data)))
+            # Packed here, not on the writer thread: every request does its own share in parallel with the others,
+            # while the writer thread is the one place a process's commits pass through.
+            rows.append(InboxRow(project_id, item_type, item_id, received_at, InboxItem.pack(stored or dumps(data))))
         if rows:
             if not await self.commit(rows):
                 raise Unavailable("cannot store events right now")

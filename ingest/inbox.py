@@ -21,6 +21,7 @@ import threading
 import time
 from concurrent.futures import Future
 
+import psycopg
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from ingest import outcomes, spool
@@ -41,27 +42,62 @@ REPLAY_SECONDS = 2.0
 POSTGRES_WRITER_THREADS = 2
 
 
+INSERT_HEAD = (
+    f"INSERT INTO {InboxItem._meta.db_table} "
+    "(project_id, item_type, event_id, received_at, payload, attempts, set_aside, last_error)"
+)
+INSERT_TAIL = "ON CONFLICT (project_id, item_type, event_id) DO NOTHING"
+
+
+def _insert(rows: list[InboxRow]) -> None:
+    """One INSERT for the whole batch, duplicates ignored.
+
+    Postgres: one statement whatever the number of rows, one array parameter per column (unnested), sent apart
+    from the SQL and in binary. Measured against the ORM's `bulk_create` for the same batch: about 0.07 ms per
+    event instead of 0.7-1.5 ms per batch of 8, most of which was building the statement and inlining the payloads
+    as hex text (Django binds parameters on the client side). SQLite gets one executemany through Django's
+    connection: it is in-process, and a statement per row costs nothing there.
+    """
+    if connection.vendor == "postgresql":
+        columns = [
+            [row.project_id for row in rows],
+            [row.item_type for row in rows],
+            [row.event_id for row in rows],
+            [row.received_at for row in rows],
+            [row.payload for row in rows],
+        ]
+        connection.ensure_connection()
+        # Django's error classes (DatabaseError, IntegrityError) for what psycopg raises, as its own cursors do.
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(
+                f"{INSERT_HEAD} SELECT *, 0, false, '' FROM unnest(%b::bigint[], %b::text[], %b::uuid[], "
+                f"%b::timestamptz[], %b::bytea[]) {INSERT_TAIL}",
+                columns,
+            )
+    else:
+        adapt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"{INSERT_HEAD} VALUES (%s, %s, %s, %s, %s, 0, false, '') {INSERT_TAIL}",
+                [
+                    (row.project_id, row.item_type, row.event_id.hex, adapt(row.received_at), row.payload)
+                    for row in rows
+                ],
+            )
+
+
 def insert_rows(rows: list[InboxRow]) -> None:
     """Commit `rows` to the inbox (duplicates ignored; rows of since-deleted projects dropped), then tell digest."""
-    items = [
-        InboxItem(
-            project_id=row.project_id,
-            item_type=row.item_type,
-            event_id=row.event_id,
-            received_at=row.received_at,
-            payload=row.payload,
-        )
-        for row in rows
-    ]
     try:
         with transaction.atomic():
-            InboxItem.objects.bulk_create(items, ignore_conflicts=True)
+            _insert(rows)
     except IntegrityError:  # only a vanished project can cause this: keep the rest
         existing = set(Project.objects.filter(id__in={row.project_id for row in rows}).values_list("id", flat=True))
-        items = [item for item in items if item.project_id in existing]
-        with transaction.atomic():
-            InboxItem.objects.bulk_create(items, ignore_conflicts=True)
-    for project_id in {item.project_id for item in items}:
+        rows = [row for row in rows if row.project_id in existing]
+        if rows:
+            with transaction.atomic():
+                _insert(rows)
+    for project_id in {row.project_id for row in rows}:
         handoff.events_accepted(project_id)
 
 

@@ -11,4 +11,4 @@ class InboxRow:
     item_type: str  # issues.models.InboxItem.ItemType
     event_id: UUID
     received_at: datetime
-    payload: bytes  # cleaned JSON, UTF-8
+    payload: bytes  # cleaned JSON, UTF-8, packed by InboxItem.pack (plain JSON in spool files written before that)

@@ -128,7 +128,7 @@ def test_random_bodies_never_get_a_5xx_and_what_is_stored_is_clean(committed, pr
     if response.status != 200:
         assert "detail" in response.json
     for item in InboxItem.objects.all():
-        payload = bytes(item.payload)
+        payload = InboxItem.unpack(item.payload)
         assert isinstance(orjson.loads(payload), dict)  # strict JSON: no NaN, no lone surrogates
         assert b"\x00" not in payload and b"\\u0000" not in payload
         assert len(payload) <= MAX_EVENT_BYTES + 100

@@ -39,7 +39,7 @@ def run_sdk(script: str, *args: str) -> dict:
 def stored_events(project_id: int) -> dict[str, dict]:
     """Events by id, whether still in the inbox or already digested by the server."""
     events = {
-        item.event_id.hex: orjson.loads(bytes(item.payload))
+        item.event_id.hex: orjson.loads(InboxItem.unpack(item.payload))
         for item in InboxItem.objects.filter(project_id=project_id, item_type="event")
     }
     events.update({event.event_id.hex: event.data for event in Event.objects.filter(project_id=project_id)})
