@@ -1,5 +1,6 @@
 """Who may see what in the UI: every page, API call and websocket goes through these, so a foreign id is a 404."""
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from issues.models import Event, Issue
@@ -33,3 +34,11 @@ def event_of_issue(issue: Issue, event_pk: int) -> Event:
     if event is None:
         raise Http404("No such event")
     return event
+
+
+def visible_issues(user, issue_ids: set[int]) -> QuerySet:
+    """The issues with `issue_ids`, all of which the user must be able to see (Http404 otherwise)."""
+    issues = Issue.objects.filter(pk__in=issue_ids, project__in=Project.objects.visible_to(user).values("id"))
+    if issues.count() != len(issue_ids):
+        raise Http404("No such issue")
+    return issues

@@ -1,18 +1,22 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend import api, views
+from frontend import api, triage_views, views
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("issues/", views.all_issues, name="all-issues"),
+    path("issues/triage/", triage_views.triage_bulk, name="triage-issues"),
     path("issues/<int:issue_id>/", views.issue, name="issue"),
+    path("issues/<int:issue_id>/triage/", triage_views.triage_issue, name="triage-issue"),
     path("issues/<int:issue_id>/events/<int:event_pk>/", views.issue, name="issue-event"),
     path("projects/<int:project_id>/issues/", views.project_issues, name="project-issues"),
     path("projects/<int:project_id>/settings/", views.project_settings, name="project-settings"),
     path("api/ui/issues/", api.IssueList.as_view(), name="api-issues"),
+    path("api/ui/issues/triage/", api.BulkTriage.as_view(), name="api-triage-issues"),
     path("api/ui/issues/<int:issue_id>/", api.IssueDetail.as_view(), name="api-issue"),
+    path("api/ui/issues/<int:issue_id>/triage/", api.IssueTriage.as_view(), name="api-triage-issue"),
     path("api/ui/issues/<int:issue_id>/events/<int:event_pk>/", api.EventDetail.as_view(), name="api-event"),
 ]

@@ -1,0 +1,57 @@
+"""The triage forms: resolve, reopen, mute and unmute one issue (issue page) or several (issue list).
+
+Plain CSRF-protected POST forms that answer with a redirect back to the page, so they work without JavaScript.
+Every change goes through issues.triage; these views only check who may do it and read the form.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseBadRequest
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from frontend import access
+from issues import triage
+from issues.models import Issue
+
+
+def _form_action(request) -> tuple[str, str] | None:
+    action = request.POST.get("action", "")
+    duration = request.POST.get("duration", "forever")
+    if action not in triage.ACTIONS or duration not in triage.MUTE_DURATIONS:
+        return None
+    return action, duration
+
+
+@require_POST
+@login_required
+def triage_issue(request, issue_id: int):
+    issue = access.visible_issue(request.user, issue_id)
+    form = _form_action(request)
+    if form is None:
+        return HttpResponseBadRequest("unknown action or mute duration")
+    action, duration = form
+    triage.triage(Issue.objects.filter(pk=issue.pk), request.user, action, duration)
+    return redirect("issue", issue.pk)
+
+
+@require_POST
+@login_required
+def triage_bulk(request):
+    form = _form_action(request)
+    if form is None:
+        return HttpResponseBadRequest("unknown action or mute duration")
+    raw_ids = request.POST.getlist("issue")
+    if not raw_ids:
+        return HttpResponseBadRequest("select at least one issue")
+    if len(raw_ids) > triage.MAX_ISSUES or not all(raw.isdigit() and len(raw) < 19 for raw in raw_ids):
+        return HttpResponseBadRequest(f"at most {triage.MAX_ISSUES} issue ids, as numbers")
+    action, duration = form
+    # All or nothing: one issue the user may not see makes the whole request a 404, with nothing changed.
+    issues = access.visible_issues(request.user, {int(raw) for raw in raw_ids})
+    triage.triage(issues, request.user, action, duration)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("all-issues")
+    return redirect(back)
