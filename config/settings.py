@@ -239,11 +239,12 @@ TRACEHOUND = {
         "KEY_EVENTS_PER_MINUTE": None,
         "KEY_EVENTS_PER_HOUR": None,
     },
-    # Digest: events per transaction (SQLite keeps them small: its one writer blocks ingest meanwhile), failed
-    # attempts before an event is set aside, and how old an event's timestamp may be before it is clamped.
+    # Digest: events per transaction (SQLite keeps them small: its one writer blocks ingest meanwhile), attempts
+    # (failed, or ended by the worker dying) before an event is set aside, and how old an event's timestamp may be
+    # before it is clamped.
     "DIGEST_BATCH_SIZE": env.int("TRACEHOUND_DIGEST_BATCH_SIZE", default=500),
     "DIGEST_BATCH_SIZE_SQLITE": 100,
-    "DIGEST_MAX_ATTEMPTS": 5,
+    "DIGEST_MAX_ATTEMPTS": env.int("TRACEHOUND_DIGEST_MAX_ATTEMPTS", default=5),
     "EVENT_RETENTION_DAYS": env.int("TRACEHOUND_EVENT_RETENTION_DAYS", default=90),
     # Embedded shape: digest in a thread of the web process (off only for special set-ups and some tests).
     "DIGEST_IN_PROCESS": env.bool("TRACEHOUND_DIGEST_IN_PROCESS", default=True),

@@ -13,8 +13,10 @@ is looked up again under it, so a key gets exactly one Issue, one Grouping and o
 constraint on Grouping remains as a backstop. Locks are taken in a fixed order (projects, then issues by id,
 then counter rows by key) so concurrent batches queue instead of deadlocking.
 
-A batch that fails is retried event by event, so one bad event does not hold back the others; an event that fails
-DIGEST_MAX_ATTEMPTS times is set aside (kept with its error, counted by `manage.py status`), never dropped.
+Each attempt is counted before the batch's transaction begins (issues/claim.py), so that a worker dying in the
+middle of a batch counts too. Events tried before are retried alone, so one bad event does not hold back the
+others; an event that failed or died DIGEST_MAX_ATTEMPTS times is set aside (kept with its error, counted by
+`manage.py status`), never dropped.
 """
 
 import json
@@ -31,6 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from issues import sketch
+from issues.claim import claim_again, claim_next, pending_rows, record_failures
 from issues.grouping import GROUPING_VERSION, GroupingKey, grouping_key
 from issues.live import project_changed
 from issues.models import Event, Grouping, InboxItem, Issue, IssueHourlyCount, IssueTag, IssueTransition
@@ -45,7 +48,6 @@ DEFAULTS = {
     # so batches stay small there.
     "DIGEST_BATCH_SIZE": 500,
     "DIGEST_BATCH_SIZE_SQLITE": 100,
-    "DIGEST_MAX_ATTEMPTS": 5,
     "EVENT_RETENTION_DAYS": 90,
 }
 # Advisory lock namespace for "creating issues of project P": the lock key is this constant in the high 32 bits
@@ -142,23 +144,31 @@ def prepare(inbox_id, project_id, event_id, received_at, payload, *, scrub_ip_ad
     )
 
 
-def digest_batch(limit: int | None = None, *, only_ids: list[int] | None = None) -> BatchResult:
-    """Digest up to `limit` pending events (or exactly the pending rows `only_ids`) in one transaction."""
-    claimed: list[int] = []
+def digest_batch(limit: int | None = None) -> BatchResult:
+    """Digest the next pending events: up to `limit` never tried, or one that was tried before, alone."""
+    inbox_ids = claim_next(limit or batch_size())
+    if not inbox_ids:
+        return BatchResult()
+    result = _digest_claimed(inbox_ids)
+    # What this round took on, counting rows another worker took meanwhile: callers judge the backlog by it.
+    result.claimed = len(inbox_ids)
+    return result
+
+
+def _digest_claimed(inbox_ids: list[int]) -> BatchResult:
     try:
         with transaction.atomic():
-            return _digest_in_transaction(limit or batch_size(), only_ids, claimed)
+            return _digest_in_transaction(inbox_ids)
     except Exception as error:
-        if not claimed:
-            raise  # not even the claim worked (database down): nothing to set aside, the caller retries later
-        if len(claimed) == 1:
-            logger.warning("digest of inbox item %s failed", claimed[0], exc_info=True)
-            _record_failures({claimed[0]: error})
+        if len(inbox_ids) == 1:
+            logger.warning("digest of inbox item %s failed", inbox_ids[0], exc_info=True)
+            record_failures({inbox_ids[0]: error})
             return BatchResult(claimed=1, failed=1)
-        logger.warning("digest batch of %s events failed; retrying them one by one", len(claimed), exc_info=True)
+        logger.warning("digest batch of %s events failed; retrying them one by one", len(inbox_ids), exc_info=True)
         result = BatchResult()
-        for inbox_id in claimed:
-            result.add(digest_batch(only_ids=[inbox_id]))
+        for inbox_id in inbox_ids:
+            if claim_again(inbox_id):
+                result.add(_digest_claimed([inbox_id]))
         return result
 
 
@@ -180,29 +190,28 @@ def digest_until_empty(*, limit: int | None = None, on_full_batch=None, max_batc
 
 
 def pending_events() -> bool:
-    return InboxItem.objects.filter(item_type=InboxItem.ItemType.EVENT, set_aside=False).exists()
+    return pending_rows().exists()
 
 
-def _claim(limit: int, only_ids):
-    rows = InboxItem.objects.filter(item_type=InboxItem.ItemType.EVENT, set_aside=False)
-    if only_ids is not None:
-        rows = rows.filter(id__in=only_ids)
+def _lock_claimed(inbox_ids: list[int]):
+    """The claimed rows still pending, locked until commit (another worker may have taken one meanwhile)."""
     return list(
-        rows.order_by("id")
-        .select_for_update(skip_locked=True, of=("self",))
-        .values_list("id", "project_id", "event_id", "received_at", "payload", "attempts")[:limit]
+        pending_rows()
+        .filter(id__in=inbox_ids)
+        .order_by("id")
+        .select_for_update(skip_locked=True)
+        .values_list("id", "project_id", "event_id", "received_at", "payload")
     )
 
 
-def _digest_in_transaction(limit: int, only_ids, claimed: list[int]) -> BatchResult:
-    rows = _claim(limit, only_ids)
-    claimed.extend(row[0] for row in rows)
+def _digest_in_transaction(inbox_ids: list[int]) -> BatchResult:
+    rows = _lock_claimed(inbox_ids)
     if not rows:
         return BatchResult()
     scrub_ip = dict(Project.objects.filter(id__in={row[1] for row in rows}).values_list("id", "scrub_ip_addresses"))
     prepared: list[Prepared] = []
     failures: dict[int, Exception] = {}
-    for inbox_id, project_id, event_id, received_at, payload, _ in rows:
+    for inbox_id, project_id, event_id, received_at, payload in rows:
         try:
             prepared.append(
                 prepare(
@@ -231,7 +240,7 @@ def _digest_in_transaction(limit: int, only_ids, claimed: list[int]) -> BatchRes
         IssueTransition.objects.bulk_create(transitions)
     _delete_inbox_rows([item.inbox_id for item in fresh] + duplicates)
     if failures:
-        _record_failures(failures)
+        record_failures(failures)
 
     for item in fresh:
         result.changed.setdefault(item.project_id, set()).add(item.issue_id)
@@ -542,18 +551,3 @@ def _upsert_tags(fresh: list[Prepared]) -> None:
 def _delete_inbox_rows(inbox_ids: list[int]) -> None:
     if inbox_ids:
         InboxItem.objects.filter(id__in=inbox_ids)._raw_delete(connection.alias)
-
-
-def _record_failures(failures: dict[int, Exception]) -> None:
-    """Count a failed attempt for each of these inbox rows; set a row aside once it failed too often."""
-    max_attempts = option("DIGEST_MAX_ATTEMPTS")
-    with transaction.atomic():
-        for inbox_id, error in failures.items():
-            row = InboxItem.objects.filter(id=inbox_id).values_list("attempts", flat=True).first()
-            if row is None:
-                continue
-            InboxItem.objects.filter(id=inbox_id).update(
-                attempts=row + 1,
-                set_aside=row + 1 >= max_attempts,
-                last_error=f"{type(error).__name__}: {error}"[:2000],
-            )

@@ -1,7 +1,8 @@
 """Digest in real worker processes (`manage.py digest`) on the test database: concurrency and crashes.
 
 Postgres is where several workers run at once (SKIP LOCKED, advisory lock for new issues), so the concurrent and
-SIGKILL tests need it; SQLite (one writer) has its own single-worker process test.
+timed SIGKILL tests need it; SQLite (one writer) has its own single-worker process test, and the test of an event
+that kills its worker runs on both.
 """
 
 import os
@@ -16,6 +17,7 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
+from config.management.commands.status import project_stats
 from issues.models import Event, Grouping, InboxItem, Issue, IssueHourlyCount, IssueTag, IssueTransition
 
 from ..e2e.conftest import ROOT, database_url_of_test_database
@@ -58,8 +60,9 @@ def fill_inbox(project, count: int, fingerprints: int) -> None:
     InboxItem.objects.bulk_create(rows, batch_size=1000)
 
 
-def assert_each_event_counted_once(project, count: int, fingerprints: int) -> None:
-    assert not InboxItem.objects.exists()
+def assert_each_event_counted_once(project, count: int, fingerprints: int, set_aside: int = 0) -> None:
+    assert not InboxItem.objects.filter(set_aside=False).exists()
+    assert InboxItem.objects.filter(set_aside=True).count() == set_aside
     assert Event.objects.filter(project=project).count() == count
     assert Issue.objects.filter(project=project).count() == fingerprints
     assert Grouping.objects.filter(project=project).count() == fingerprints
@@ -136,3 +139,39 @@ def test_a_worker_killed_mid_batch_loses_and_double_counts_nothing(project):
     assert second.returncode == 0, output
     assert f"digested {1600 - stored_at_kill} events" in output
     assert_each_event_counted_once(project, 1600, 10)
+
+
+def run_poison_worker(poison: uuid.UUID, batch_size: int, max_attempts: int) -> tuple[int, str]:
+    """One run of a worker that dies (SIGKILL) when it reaches the event `poison`; its exit code and output."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tests.issues.poison_worker", poison.hex, str(batch_size)],
+        cwd=ROOT,
+        env={**worker_env(), "TRACEHOUND_DIGEST_MAX_ATTEMPTS": str(max_attempts)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output, _ = worker.communicate(timeout=60)
+    return worker.returncode, output
+
+
+def test_an_event_that_kills_its_worker_is_set_aside_and_its_neighbours_are_digested(project):
+    fill_inbox(project, 300, fingerprints=5)
+    poison = InboxItem.objects.order_by("id")[149]  # in the middle of the second batch of 100
+
+    exit_codes, output = [], ""
+    while len(exit_codes) < 6 and 0 not in exit_codes:
+        code, output = run_poison_worker(poison.event_id, batch_size=100, max_attempts=3)
+        exit_codes.append(code)
+
+    # Death 1 in its batch (the first batch was committed before it); deaths 2 and 3 alone, after the 49 events
+    # before it in that batch were retried one by one; the 4th run sets it aside and digests the rest.
+    assert exit_codes == [-signal.SIGKILL] * 3 + [0], output
+    assert "digested 150 events" in output
+    poison.refresh_from_db()
+    assert (poison.attempts, poison.set_aside) == (3, True)
+    assert "did not finish (its worker died" in poison.last_error
+    assert not Event.objects.filter(event_id=poison.event_id).exists()
+    assert_each_event_counted_once(project, 299, 5, set_aside=1)
+    [stats] = [row for row in project_stats() if row["project_id"] == project.id]
+    assert (stats["events"], stats["pending"], stats["set_aside"]) == (299, 0, 1)
