@@ -246,6 +246,14 @@ TRACEHOUND = {
     "DIGEST_BATCH_SIZE_SQLITE": 100,
     "DIGEST_MAX_ATTEMPTS": env.int("TRACEHOUND_DIGEST_MAX_ATTEMPTS", default=5),
     "EVENT_RETENTION_DAYS": env.int("TRACEHOUND_EVENT_RETENTION_DAYS", default=90),
+    # Escalation (issues/escalation.py): an issue escalates when its events of the current hour number at least
+    # ESCALATION_MIN_EVENTS and ESCALATION_FACTOR times its usual hourly rate (its average over the last
+    # ESCALATION_BASELINE_HOURS), once it is ESCALATION_MIN_AGE_HOURS old, at most once per ESCALATION_COOLDOWN_HOURS.
+    "ESCALATION_FACTOR": 10,
+    "ESCALATION_MIN_EVENTS": 50,
+    "ESCALATION_BASELINE_HOURS": 7 * 24,
+    "ESCALATION_MIN_AGE_HOURS": 24,
+    "ESCALATION_COOLDOWN_HOURS": 24,
     # Embedded shape: digest in a thread of the web process (off only for special set-ups and some tests).
     "DIGEST_IN_PROCESS": env.bool("TRACEHOUND_DIGEST_IN_PROCESS", default=True),
 }

@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from issues import sketch
+from issues import escalation, sketch
 from issues.claim import claim_again, claim_next, pending_rows, record_failures
 from issues.grouping import GROUPING_VERSION, GroupingKey, grouping_key
 from issues.live import project_changed
@@ -369,20 +369,32 @@ def _update_issues(fresh: list[Prepared], transitions: list) -> None:
     now = timezone.now()
     updates = []
     adapt = connection.ops.adapt_datetimefield_value
-    for issue in current.values(
-        "id",
-        "project_id",
-        "status",
-        "resolved_at",
-        "resolved_in_release",
-        "muted_until",
-        "times_seen",
-        "first_seen",
-        "last_seen",
-        "users_sketch",
-        "last_release",
-        "level",
-    ):
+    rows = list(
+        current.values(
+            "id",
+            "project_id",
+            "status",
+            "resolved_at",
+            "resolved_in_release",
+            "muted_until",
+            "times_seen",
+            "first_seen",
+            "last_seen",
+            "users_sketch",
+            "last_release",
+            "level",
+        )
+    )
+    this_hour = escalation.hour_of(now)
+    escalating = escalation.escalating_issues(
+        [issue for issue in rows if escalation.may_escalate(issue, now)],
+        {
+            issue["id"]: sum(1 for item in by_issue[issue["id"]] if escalation.hour_of(item.timestamp) == this_hour)
+            for issue in rows
+        },
+        now,
+    )
+    for issue in rows:
         events = by_issue[issue["id"]]
         latest = max(events, key=lambda item: item.timestamp)
         registers = sketch.registers_of(issue["users_sketch"])
@@ -416,6 +428,13 @@ def _update_issues(fresh: list[Prepared], transitions: list) -> None:
                 _transition(issue, IssueTransition.Kind.UNMUTED, first, {"muted_until": muted_until.isoformat()})
             )
             status, muted_until = Issue.Status.UNRESOLVED, None
+        if issue["id"] in escalating:
+            first = min(events, key=lambda item: item.inbox_id)
+            if status == Issue.Status.MUTED:
+                details = {"muted_until": muted_until.isoformat(), "escalated": True}
+                transitions.append(_transition(issue, IssueTransition.Kind.UNMUTED, first, details))
+                status, muted_until = Issue.Status.UNRESOLVED, None
+            transitions.append(_transition(issue, IssueTransition.Kind.ESCALATED, first, escalating[issue["id"]]))
         updates.append(
             [
                 issue["times_seen"] + len(events),
