@@ -23,20 +23,17 @@ def _bars(buckets: list[tuple[str, int]], width: float, height: float) -> str:
     return "".join(parts)
 
 
-def sparkline(buckets: list[tuple[str, int]], bar_width: int = 4, height: int = 24) -> SafeString:
-    """A small bar chart as one SVG path (one element, integer coordinates: 50 of these render per list page)."""
-    peak = max((count for _, count in buckets), default=0) or 1
-    total = 0
+def sparkline(counts: list[int], bar_width: int = 4, height: int = 24) -> SafeString:
+    """A small bar chart of `counts` as one SVG path (one element, integer coordinates: 50 render per list page)."""
+    peak = max(counts, default=0) or 1
     path = []
-    for i, (_, count) in enumerate(buckets):
-        count = int(count)
-        total += count
+    for i, count in enumerate(counts):
         bar_height = max(1, round(count / peak * height)) if count else 1
         path.append(f"M{i * bar_width} {height}v-{bar_height}h{bar_width - 1}v{bar_height}z")
-    width = bar_width * len(buckets)
+    width = bar_width * len(counts)
     return mark_safe(
         f'<svg class="sparkline" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="{total} events in the last 24 hours"><path d="{"".join(path)}"></path></svg>'
+        f'aria-label="{sum(counts)} events in the last 24 hours"><path d="{"".join(path)}"></path></svg>'
     )
 
 

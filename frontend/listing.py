@@ -5,11 +5,15 @@ found by keyset on (sort value, id), which the Issue indexes serve; nothing here
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import ExtractHour
+from django.urls import reverse
 from django.utils import timezone
 
+from frontend.charts import sparkline
+from frontend.display import relative_time
 from issues.models import Issue, IssueHourlyCount
 from issues.search import search_issues
 
@@ -73,6 +77,12 @@ class ListParams:
         return {key: value for key, value in values.items() if value or key == "q"}
 
 
+def with_row_fields(issues: QuerySet) -> QuerySet:
+    """What list rows (and the API's list) read: not the users sketch (1 KB per issue, digest's working state) nor
+    the metadata JSON, which no row shows and which costs a parse per row."""
+    return issues.select_related("project").defer("users_sketch", "metadata")
+
+
 def matching_issues(project_ids: list[int], params: ListParams) -> QuerySet:
     return search_issues(Issue.objects.filter(project_id__in=project_ids), params.search_text())
 
@@ -110,14 +120,13 @@ def count_matching(matching: QuerySet) -> int:
 def issue_page(project_ids: list[int], params: ListParams) -> IssuePage:
     field = SORTS[params.sort]
     matching = matching_issues(project_ids, params)
-    # The users sketch (1 KB per issue) is digest's working state, not something a list row shows.
-    page = matching.select_related("project").defer("users_sketch").order_by(f"-{field}", "-id")
+    page = with_row_fields(matching).order_by(f"-{field}", "-id")
     if params.cursor:
         page = _after_cursor(page, field, params.cursor)
     issues = list(page[: PAGE_SIZE + 1])
     next_cursor = _encode_cursor(issues[PAGE_SIZE - 1], field) if len(issues) > PAGE_SIZE else ""
     issues = issues[:PAGE_SIZE]
-    attach_sparklines(issues)
+    prepare_rows(issues)
     return IssuePage(issues=issues, next_cursor=next_cursor, total=count_matching(matching))
 
 
@@ -127,16 +136,37 @@ def hours_of_last_day(now: datetime | None = None) -> list[datetime]:
     return [current - timedelta(hours=23 - i) for i in range(24)]
 
 
-def attach_sparklines(issues: list) -> None:
-    """Set `issue.last_day` to its 24 (hour label, count) buckets, oldest first, with one query for the page."""
+def last_day_counts(issue_ids: list[int]) -> dict[int, list[int]]:
+    """Per issue, its events in each of the last 24 hours (oldest first), with one query for all of them.
+
+    The rows come back as (issue, hour of the day, count): within a 24-hour window the hour of the day names
+    the bucket, and small integers cost far less to fetch than the timestamps (a page reads about 600 rows).
+    """
     hours = hours_of_last_day()
-    counts: dict[int, dict[datetime, int]] = {issue.pk: {} for issue in issues}
-    rows = IssueHourlyCount.objects.filter(issue_id__in=list(counts), hour__gte=hours[0]).values_list(
-        "issue_id", "hour", "count"
+    slot_of_hour = {hour.hour: slot for slot, hour in enumerate(hours)}
+    counts = {issue_id: [0] * 24 for issue_id in issue_ids}
+    rows = IssueHourlyCount.objects.filter(issue_id__in=issue_ids, hour__gte=hours[0], hour__lte=hours[-1]).values_list(
+        "issue_id", ExtractHour("hour", tzinfo=UTC), "count"
     )
-    for issue_id, hour, count in rows:
-        counts[issue_id][hour] = count
-    labels = [f"{hour:%H}:00" for hour in hours]
+    for issue_id, hour_of_day, count in rows:
+        counts[issue_id][slot_of_hour[hour_of_day]] += count
+    return counts
+
+
+def prepare_rows(issues: list) -> None:
+    """Give each issue what its list row shows, formatted here once rather than by template filters.
+
+    Measured: a row rendered with `intcomma`, `naturaltime`, `{% url %}` and a sparkline filter cost about 0.25
+    ms of CPU, half of a 50-row page's time; plain attributes print at a fraction of that.
+    """
+    now = timezone.now()
+    counts = last_day_counts([issue.pk for issue in issues])
+    issue_path = reverse("issue", args=[0]).removesuffix("0/")
     for issue in issues:
-        per_hour = counts[issue.pk]
-        issue.last_day = [(label, per_hour.get(hour, 0)) for label, hour in zip(labels, hours, strict=True)]
+        issue.url = f"{issue_path}{issue.pk}/"
+        issue.label = f"{issue.project.slug.upper()}-{issue.short_id}"
+        issue.sparkline = sparkline(counts[issue.pk])
+        issue.times_seen_text = f"{issue.times_seen:,}"
+        issue.users_seen_text = f"{issue.users_seen:,}"
+        issue.first_seen_text = relative_time(issue.first_seen, now)
+        issue.last_seen_text = relative_time(issue.last_seen, now)

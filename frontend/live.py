@@ -74,12 +74,11 @@ def _list_update(subscription: Subscription, issue_ids: list[int], project_ids: 
     matching = listing.matching_issues(project_ids, params)
     # A page shows at most PAGE_SIZE rows, so a burst touching hundreds of issues pushes only the first of them.
     changed = list(
-        matching.filter(id__in=issue_ids)
-        .select_related("project")
-        .defer("users_sketch")
-        .order_by(f"-{listing.SORTS[params.sort]}", "-id")[: listing.PAGE_SIZE]
+        listing.with_row_fields(matching.filter(id__in=issue_ids)).order_by(f"-{listing.SORTS[params.sort]}", "-id")[
+            : listing.PAGE_SIZE
+        ]
     )
-    listing.attach_sparklines(changed)
+    listing.prepare_rows(changed)
     # Changed issues that no longer match (resolved on an unresolved list, say) leave the page.
     gone = Issue.objects.filter(id__in=issue_ids, project_id__in=project_ids).exclude(
         id__in=matching.filter(id__in=issue_ids).values("id")

@@ -1,6 +1,5 @@
 from django import template
 
-from frontend import charts
 from projects.models import Project
 
 register = template.Library()
@@ -13,11 +12,6 @@ def visible_projects(context):
     if request is None or not request.user.is_authenticated:
         return []
     return list(Project.objects.visible_to(request.user).order_by("name").only("id", "name"))
-
-
-@register.filter
-def sparkline(buckets):
-    return charts.sparkline(buckets)
 
 
 @register.filter
