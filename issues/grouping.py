@@ -12,6 +12,12 @@ Version "2026-11" (first release), by priority:
 3. exception type and value (placeholders for variable parts) when there are no frames;
 4. the message: the unformatted template when the client sent one (a logging call's "User %s not found"), else
    its first lines with placeholders for numbers, ids, addresses, dates and quoted values.
+
+A message's own stack trace (`threads`, or a top-level `stacktrace`: where it was logged from) is kept in the
+event but not used here. Sentry groups such a message by that stack; doing so now would change the key of every
+message event sent with attach_stacktrace, i.e. split existing issues, since a version's events are matched only
+against that version's keys. It belongs in a next version, together with a look-up of the previous version's key
+so that issues keep their events across the change.
 """
 
 import hashlib

@@ -22,6 +22,8 @@ MAX_SHORT = 64  # logger, environment
 MAX_NAME = 200  # release, transaction, server name, user fields, frame names
 MAX_PATH = 1024
 MAX_EXCEPTIONS = 20
+# Thread dumps (a JVM's can hold hundreds) keep their first threads; frames are trimmed per stack as above.
+MAX_THREADS = 50
 IP_HEADERS = {"x-forwarded-for", "x-real-ip", "forwarded"}
 FUTURE_TOLERANCE = timedelta(seconds=60)
 
@@ -120,6 +122,10 @@ def _level(value) -> str:
     return level if level in LEVELS else "error"
 
 
+def _flag(value) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
 def _format_message(template: str, params) -> str:
     if not params:
         return template
@@ -180,6 +186,12 @@ class Normalizer:
             "message": scrub_text(message),
             "logentry": self.bag(logentry, "logentry") if logentry else {},
             "exception": {"values": self.exceptions(raw.get("exception") or raw.get("sentry.interfaces.Exception"))},
+            # Where a message was sent from: sentry-sdk's attach_stacktrace puts the stack in a thread, older
+            # clients in a top-level stacktrace.
+            "threads": {"values": self.threads(raw.get("threads"))},
+            "stacktrace": {
+                "frames": self.frames(raw.get("stacktrace") or raw.get("sentry.interfaces.Stacktrace"), "stacktrace")
+            },
             "breadcrumbs": {"values": self.breadcrumbs(raw.get("breadcrumbs"))},
             "request": self.request(raw.get("request") or raw.get("sentry.interfaces.Http")),
             "user": self.user(raw.get("user") or raw.get("sentry.interfaces.User")),
@@ -230,21 +242,40 @@ class Normalizer:
                         "type": text(mechanism.get("type"), MAX_SHORT),
                         "handled": handled if isinstance(handled, bool) else None,
                     },
-                    "stacktrace": {"frames": self.frames(item.get("stacktrace"), f"exception.values.{index}")},
+                    "stacktrace": {
+                        "frames": self.frames(item.get("stacktrace"), f"exception.values.{index}.stacktrace")
+                    },
                 }
             )
         return result
 
+    def threads(self, value) -> list[dict]:
+        items = [item for item in values_of(value) if isinstance(item, dict)]
+        if len(items) > MAX_THREADS:
+            self.notes.add("threads.values", f"kept the first {MAX_THREADS} of {len(items)} threads")
+            items = items[:MAX_THREADS]
+        return [
+            {
+                "id": text(item.get("id"), MAX_NAME),
+                "name": text(item.get("name"), MAX_NAME),
+                "crashed": _flag(item.get("crashed")),
+                "current": _flag(item.get("current")),
+                "stacktrace": {"frames": self.frames(item.get("stacktrace"), f"threads.values.{index}.stacktrace")},
+            }
+            for index, item in enumerate(items)
+        ]
+
     def frames(self, stacktrace, path: str) -> list[dict]:
+        """The frames of the stack trace at `path` (where notes point), trimmed like Relay, locals scrubbed."""
         frames = [frame for frame in as_dict(stacktrace).get("frames") or [] if isinstance(frame, dict)]
         if len(frames) > MAX_FRAMES:
-            self.notes.add(f"{path}.stacktrace.frames", f"kept the newest {MAX_FRAMES} of {len(frames)} frames")
+            self.notes.add(f"{path}.frames", f"kept the newest {MAX_FRAMES} of {len(frames)} frames")
             frames = frames[-MAX_FRAMES:]
         count = len(frames)
         half = MAX_FRAMES_WITH_DATA // 2
         if count > MAX_FRAMES_WITH_DATA:
             self.notes.add(
-                f"{path}.stacktrace.frames",
+                f"{path}.frames",
                 f"removed locals and source context of {count - MAX_FRAMES_WITH_DATA} middle frames",
             )
         result = []
@@ -273,7 +304,7 @@ class Normalizer:
                 item["post_context"] = _lines(post_context[:10]) if type(post_context) is list else []
                 frame_vars = frame.get("vars")
                 if isinstance(frame_vars, dict) and frame_vars:
-                    item["vars"] = self.bag(frame_vars, f"{path}.stacktrace.frames.{index}.vars")
+                    item["vars"] = self.bag(frame_vars, f"{path}.frames.{index}.vars")
             result.append(item)
         return result
 
@@ -386,10 +417,23 @@ def _first_line(value: str, limit: int = 200) -> str:
     return cut(value.strip().split("\n", 1)[0].strip(), limit)
 
 
+def _message_stack(data: dict) -> list[dict]:
+    """The stack trace a message was sent with: the top-level one, else the crashed, current or first thread's."""
+    if data["stacktrace"]["frames"]:
+        return data["stacktrace"]["frames"]
+    threads = [thread for thread in data["threads"]["values"] if thread["stacktrace"]["frames"]]
+    for wanted in ("crashed", "current"):
+        for thread in threads:
+            if thread[wanted]:
+                return thread["stacktrace"]["frames"]
+    return threads[0]["stacktrace"]["frames"] if threads else []
+
+
 def crash_frame(data: dict) -> dict | None:
-    """The frame the error was raised in: the last in-app frame of the last exception, else its last frame."""
-    for exception in reversed(data["exception"]["values"]):
-        frames = exception["stacktrace"]["frames"]
+    """The frame the error was raised in: the last in-app frame of the last exception, else its last frame; for
+    an event without exception frames, the same from the stack trace the message was sent with."""
+    stacks = [exception["stacktrace"]["frames"] for exception in reversed(data["exception"]["values"])]
+    for frames in [*stacks, _message_stack(data)]:
         for frame in reversed(frames):
             if frame["in_app"]:
                 return frame

@@ -80,6 +80,36 @@ def capture_all(transport):
     return transport.events
 
 
+def warn_about_stock(sku, secret_token):
+    # A message sent with attach_stacktrace: the SDK puts the calling stack (with locals) in `threads`.
+    logging.getLogger("shop.stock").error("Stock of %s is out", sku)
+
+
+def capture_with_stacktrace(transport) -> list[dict]:
+    sentry_sdk.init(
+        dsn="http://public@127.0.0.1:9/1",
+        transport=transport,
+        release="shop@1.4.2",
+        environment="production",
+        server_name="web-1",
+        include_local_variables=True,
+        attach_stacktrace=True,
+    )
+    from tests.issues import sdk_events
+
+    sdk_events.warn_about_stock("SKU-7", secret_token="tok-123456")
+    sentry_sdk.flush()
+    return transport.events
+
+
+def write_case(name: str, event: dict) -> None:
+    path = CASES / f"{name}.json"
+    existing = json.loads(path.read_text()) if path.exists() else {}
+    case = {"description": existing.get("description", ""), "event": event, "expected": existing.get("expected")}
+    path.write_text(json.dumps(case, indent=1, sort_keys=True) + "\n")
+    print("wrote", path, file=sys.stderr)
+
+
 def main():
     transport = KeepingTransport()
     sentry_sdk.init(
@@ -107,11 +137,9 @@ def main():
         "sdk_fingerprint_with_default",
     ]
     for name, event in zip(names, events, strict=True):
-        path = CASES / f"{name}.json"
-        existing = json.loads(path.read_text()) if path.exists() else {}
-        case = {"description": existing.get("description", ""), "event": event, "expected": existing.get("expected")}
-        path.write_text(json.dumps(case, indent=1, sort_keys=True) + "\n")
-        print("wrote", path, file=sys.stderr)
+        write_case(name, event)
+    [with_stack] = capture_with_stacktrace(KeepingTransport())
+    write_case("sdk_message_with_stacktrace", with_stack)
 
 
 if __name__ == "__main__":

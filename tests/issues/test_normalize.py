@@ -1,6 +1,8 @@
 """Normalising, trimming and scrubbing: every shape the protocol allows in, the one documented shape out."""
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import orjson
 import pytest
@@ -135,6 +137,28 @@ def test_frames_keep_the_newest_250_and_middle_frames_lose_their_locals():
     assert "removed locals and source context of 200 middle frames" in notes
 
 
+def test_a_message_keeps_the_stack_it_was_sent_with_trimmed_and_scrubbed_like_exception_frames():
+    case = json.loads((Path(__file__).parent / "grouping_cases" / "sdk_message_with_stacktrace.json").read_text())
+    data = normalize(case["event"])
+    [thread] = data["threads"]["values"]
+    assert (thread["crashed"], thread["current"]) == (False, True)
+    functions = [frame["function"] for frame in thread["stacktrace"]["frames"]]
+    assert functions[:3] == ["<module>", "capture_with_stacktrace", "warn_about_stock"]
+    assert thread["stacktrace"]["frames"][2]["vars"] == {"secret_token": "[Filtered]", "sku": "'SKU-7'"}
+    assert summary(data)["culprit"] == "tests.issues.sdk_events in warn_about_stock"  # the last in-app frame
+    assert summary(data)["title"] == "Stock of SKU-7 is out"
+
+    old_client = normalize({"message": "m", "stacktrace": {"frames": frames(300, vars={"password": "x"})}})
+    kept = old_client["stacktrace"]["frames"]
+    assert len(kept) == 250 and kept[-1]["vars"] == {"password": "[Filtered]"} and kept[100]["vars"] == {}
+    assert {"path": "stacktrace.frames", "note": "kept the newest 250 of 300 frames"} in old_client["_meta"]["notes"]
+    assert summary(old_client)["culprit"] == "app.m299 in f299"
+
+    many = normalize({"threads": [{"id": n, "stacktrace": {"frames": frames(1)}} for n in range(60)]})
+    assert len(many["threads"]["values"]) == 50 and many["threads"]["values"][0]["id"] == "0"
+    assert normalize({})["threads"] == {"values": []} and normalize({})["stacktrace"] == {"frames": []}
+
+
 def test_strings_tags_breadcrumbs_and_bags_are_capped():
     data = normalize(
         {
@@ -221,7 +245,7 @@ json_values = st.recursive(
 )
 event_keys = st.sampled_from(
     ["exception", "message", "logentry", "tags", "breadcrumbs", "timestamp", "user", "request", "contexts", "extra",
-     "fingerprint", "level", "release", "sdk", "platform", "logger"]
+     "fingerprint", "level", "release", "sdk", "platform", "logger", "threads", "stacktrace"]
 )  # fmt: skip
 
 
@@ -231,6 +255,7 @@ def test_any_json_gives_the_documented_shape(event):
     data = normalize(event)
     orjson.dumps(data)  # storable
     assert isinstance(data["exception"]["values"], list)
+    assert isinstance(data["threads"]["values"], list) and isinstance(data["stacktrace"]["frames"], list)
     assert isinstance(data["tags"], list) and all(isinstance(k, str) and isinstance(v, str) for k, v in data["tags"])
     assert isinstance(data["message"], str) and isinstance(data["logentry"], dict)
     assert data["level"] in {"fatal", "error", "warning", "info", "debug"}
