@@ -10,8 +10,10 @@ when it comes up again (kept with its error, counted by `manage.py status`), nev
 Fresh rows (never tried) keep the fast path: one batch, one counting statement for all of them.
 
 Between the counting commit and the digest transaction's lock, another worker can see the counted rows as
-"tried before" and take one of them alone: it is then digested there, exactly once, with one attempt too many on
-its count. The window is one commit long, so this costs at most an attempt now and then, never an event.
+"tried before" and take one of them alone: the first of the two digest transactions to lock it digests it, the
+other finds it gone, and its count has one attempt too many. The window is one commit long and such a row is
+digested at once, so this costs an attempt now and then, never an event; only a row that already failed
+DIGEST_MAX_ATTEMPTS - 1 times could be set aside by it.
 """
 
 from django.conf import settings

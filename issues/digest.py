@@ -194,12 +194,17 @@ def pending_events() -> bool:
 
 
 def _lock_claimed(inbox_ids: list[int]):
-    """The claimed rows still pending, locked until commit (another worker may have taken one meanwhile)."""
+    """The claimed rows still pending, locked until commit.
+
+    This waits for locks instead of skipping them: another worker's claim may hold some of these rows for a moment
+    (it locks the first rows it sees before choosing among them), and skipping would leave them counted but not
+    digested, again and again until they were set aside. A row another worker digested meanwhile is gone when the
+    wait ends, and is not returned."""
     return list(
         pending_rows()
         .filter(id__in=inbox_ids)
         .order_by("id")
-        .select_for_update(skip_locked=True)
+        .select_for_update()
         .values_list("id", "project_id", "event_id", "received_at", "payload")
     )
 

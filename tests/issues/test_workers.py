@@ -9,15 +9,17 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
 import orjson
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from config.management.commands.status import project_stats
+from issues import digest
 from issues.models import Event, Grouping, InboxItem, Issue, IssueHourlyCount, IssueTag, IssueTransition
 
 from ..e2e.conftest import ROOT, database_url_of_test_database
@@ -175,3 +177,35 @@ def test_an_event_that_kills_its_worker_is_set_aside_and_its_neighbours_are_dige
     assert_each_event_counted_once(project, 299, 5, set_aside=1)
     [stats] = [row for row in project_stats() if row["project_id"] == project.id]
     assert (stats["events"], stats["pending"], stats["set_aside"]) == (299, 0, 1)
+
+
+def test_a_batch_waits_for_its_rows_while_another_worker_claim_holds_them(project, monkeypatch):
+    """Between counting its attempt and locking its rows, a worker can find another worker's claim holding them
+    (that claim locks the first pending rows it sees before choosing among them): it must wait and digest them,
+    not skip them, or they stay counted and undigested until they are set aside."""
+    needs_postgres()
+    fill_inbox(project, 10, fingerprints=2)
+    claimed, released = threading.Event(), threading.Event()
+
+    def another_workers_claim():
+        with transaction.atomic():
+            list(InboxItem.objects.select_for_update(skip_locked=True).values_list("id", "attempts")[:500])
+            claimed.set()
+            released.wait(10)
+        connection.close()
+
+    claim_next = digest.claim_next
+
+    def claim_then_meet_another_claim(limit):
+        inbox_ids = claim_next(limit)
+        thread = threading.Thread(target=another_workers_claim)
+        thread.start()
+        claimed.wait(10)
+        threading.Timer(0.3, released.set).start()
+        return inbox_ids
+
+    monkeypatch.setattr(digest, "claim_next", claim_then_meet_another_claim)
+    result = digest.digest_batch(100)
+    assert released.is_set(), "the other claim did not hold the rows"
+    assert (result.claimed, result.stored) == (10, 10)
+    assert_each_event_counted_once(project, 10, 2)
