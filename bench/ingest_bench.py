@@ -11,10 +11,11 @@ Needs PostgreSQL on 127.0.0.1 (creates th_ingest if missing) and Redis on 127.0.
 """
 
 import argparse
-import asyncio
+import json
 import logging
 import os
-import statistics
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -118,65 +119,85 @@ def unique_bodies(envelopes: list[bytes], count: int) -> list[bytes]:
     return bodies
 
 
-class Stats:
-    def __init__(self):
-        self.latencies: list[float] = []
-        self.failures = 0
+SERVERS = {
+    # The production command (compose.yaml, Dockerfile, README, tests/e2e/conftest.py), and the candidates it was
+    # measured against. `{port}` and `{workers}` are filled in; daphne has no worker option.
+    "uvicorn": "-m uvicorn config.asgi:application --host 127.0.0.1 --port {port} --workers {workers} --loop uvloop "
+    "--http httptools --lifespan off --no-access-log",
+    "granian": "-m granian --interface asginl --host 127.0.0.1 --port {port} --workers {workers} --loop uvloop "
+    "config.asgi:application",
+    "daphne": "-m daphne -b 127.0.0.1 -p {port} config.asgi:application",
+}
 
 
-async def client(host, port, request_heads, bodies, deadline, stats, offset, step):
-    reader, writer = await asyncio.open_connection(host, port)
-    n = offset
-    while time.perf_counter() < deadline:
-        body = bodies[n % len(bodies)]
-        n += step  # clients take turns through the bodies: every event id is sent once
-        started = time.perf_counter()
-        writer.write(request_heads[len(body)] + body)
-        status_line = await reader.readline()
-        length = 0
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        await reader.readexactly(length)
-        if b" 200 " in status_line:
-            stats.latencies.append(time.perf_counter() - started)
-        else:
-            stats.failures += 1
-    writer.close()
-
-
-def process_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def run_level(port, project, key, bodies, concurrency, seconds):
-    heads = {}
-    for body in bodies:
-        heads[len(body)] = (
-            f"POST /api/{project.id}/envelope/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"X-Sentry-Auth: Sentry sentry_version=7, sentry_key={key.public_key}, sentry_client=sentry.python\r\n"
+def write_request_files(directory: Path, project, key, bodies: list[bytes], files: int) -> str:
+    """Complete HTTP requests, dealt out to `files` files (one per wrk thread); the prefix wrk's script takes."""
+    prefix = str(directory / "requests")
+    auth = f"Sentry sentry_version=7, sentry_key={key.public_key}, sentry_client=sentry.python"
+    outputs = [open(f"{prefix}-{n}", "wb") for n in range(files)]  # noqa: SIM115 (closed below)
+    for n, body in enumerate(bodies):
+        head = (
+            f"POST /api/{project.id}/envelope/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Sentry-Auth: {auth}\r\n"
             f"Content-Type: application/x-sentry-envelope\r\nContent-Encoding: br\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
-    stats = Stats()
+        outputs[n % files].write(b"%d\n" % (len(head) + len(body)) + head + body)
+    for output in outputs:
+        output.close()
+    return prefix
 
-    async def main():
-        deadline = time.perf_counter() + seconds
-        await asyncio.gather(
-            *(client("127.0.0.1", port, heads, bodies, deadline, stats, i, concurrency) for i in range(concurrency))
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn and granian run their workers as child processes)."""
+    pids, index = [pid], 0
+    while index < len(pids):
+        for task in Path(f"/proc/{pids[index]}/task").glob("*"):
+            children = (task / "children").read_text().split()
+            pids.extend(int(child) for child in children)
+        index += 1
+    return pids
+
+
+def rss_mib(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def postgres_pids() -> list[int]:
+    """This database's backends (the server's connections) and the WAL writer and checkpointer they wait for."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE (datname = current_database() AND pid <> pg_backend_pid()) "
+            "OR backend_type IN ('walwriter', 'checkpointer', 'background writer')"
         )
+        return [pid for (pid,) in cursor.fetchall()]
 
-    started = time.perf_counter()
-    asyncio.run(main())
-    return stats, time.perf_counter() - started
+
+def run_wrk(port: int, prefix: str, concurrency: int, seconds: int) -> tuple[dict, float]:
+    """wrk's summary and its own CPU seconds (a waited-for child: RUSAGE_CHILDREN grows by exactly its usage)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = subprocess.run(
+        ["wrk", "-t", str(min(2, concurrency)), "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "10s",
+         "-s", str(ROOT / "bench" / "ingest_wrk.lua"), f"http://127.0.0.1:{port}", "--", prefix],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return json.loads(result.stdout.strip().splitlines()[-1]), client_cpu
 
 
 def wait_for_port(port, server, server_log) -> None:
@@ -197,10 +218,12 @@ def wait_for_port(port, server, server_log) -> None:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--server", choices=SERVERS, default="uvicorn")
+    parser.add_argument("--workers", type=int, default=2, help="server processes (not for daphne)")
     parser.add_argument("--events", type=int, default=300, help="distinct sentry-sdk events to generate")
-    parser.add_argument("--bodies", type=int, default=30000, help="request bodies, each with a unique event id")
+    parser.add_argument("--bodies", type=int, default=40000, help="request bodies, each with a unique event id")
     args = parser.parse_args()
 
     configure_django()
@@ -216,6 +239,9 @@ def main():
         f"{len(bodies)} envelopes: JSON {sizes[0] // 1024}-{sizes[-1] // 1024} KB (median {sizes[len(sizes) // 2]}"
         f" B), brotli median {sorted(len(b) for b in bodies)[len(bodies) // 2]} B"
     )
+    work = Path(tempfile.mkdtemp(prefix="th-bench-requests-"))
+    prefix = write_request_files(work, project, key, bodies, files=2)
+    del bodies
 
     port = 18000 + os.getpid() % 1000
     env = {
@@ -225,49 +251,48 @@ def main():
         "ALLOWED_HOSTS": "127.0.0.1",
         "TRACEHOUND_URL": f"http://127.0.0.1:{port}",
     }
+    command = SERVERS[args.server].format(port=port, workers=args.workers).split()
+    print(f"server: {args.server}" + ("" if args.server == "daphne" else f", {args.workers} worker process(es)"))
     server_log = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the server's whole life)
     server = subprocess.Popen(
-        [
-            sys.executable,
-            *os.environ.get("BENCH_PYTHON_ARGS", "").split(),
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=server_log,
-        stderr=subprocess.STDOUT,
+        [sys.executable, *command], cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT
     )
     try:
         wait_for_port(port, server, server_log)
-        run_level(port, project, key, bodies, 4, 2)  # warm up: connections, key cache, code paths
-        print("| concurrency | accepted events/s | p50 ms | p95 ms | p99 ms | server CPU ms/event | server RSS MiB |")
-        print("|---|---|---|---|---|---|---|")
+        run_wrk(port, prefix, 4, 3)  # warm up: every worker's connections, key cache, code paths
+        server_pids, database_pids = process_tree(server.pid), postgres_pids()
+        print(
+            "| concurrency | accepted events/s | p50 ms | p95 ms | p99 ms | server CPU ms/event "
+            "| Postgres CPU ms/event | client CPU ms/event | server RSS MiB | load average |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for concurrency in args.concurrency:
             with connection.cursor() as cursor:
                 cursor.execute(f"TRUNCATE {InboxItem._meta.db_table}")
-            cpu_before = process_cpu_seconds(server.pid)
-            stats, elapsed = run_level(port, project, key, bodies, concurrency, args.seconds)
-            cpu = process_cpu_seconds(server.pid) - cpu_before
-            accepted = len(stats.latencies)
+            load = os.getloadavg()[0]
+            server_before = sum(cpu_seconds(pid) for pid in server_pids)
+            database_before = sum(cpu_seconds(pid) for pid in database_pids)
+            summary, client_cpu = run_wrk(port, prefix, concurrency, args.seconds)
+            server_cpu = sum(cpu_seconds(pid) for pid in server_pids) - server_before
+            database_cpu = sum(cpu_seconds(pid) for pid in database_pids) - database_before
+            accepted = summary["requests"] - summary["non_2xx"]
+            time.sleep(0.5)  # requests cut off by wrk's deadline may still commit
             stored = InboxItem.objects.filter(project_id=project.id).count()
-            assert stats.failures == 0, f"{stats.failures} requests were not answered 200"
-            assert stored >= accepted * 0.99, f"answered 200 for {accepted} events but {stored} are stored"
-            quantiles = statistics.quantiles(stats.latencies, n=100)
+            assert summary["non_2xx"] == 0 and summary["socket_errors"] == 0, f"not all answered 200: {summary}"
+            assert summary["requests"] <= summary["available"], "ran out of distinct events: raise --bodies"
+            assert stored >= accepted, f"answered 200 for {accepted} events but {stored} are stored"
             print(
-                f"| {concurrency} | {accepted / elapsed:,.0f} | {quantiles[49] * 1000:.1f} | "
-                f"{quantiles[94] * 1000:.1f} | {quantiles[98] * 1000:.1f} | {cpu / accepted * 1000:.2f} | "
-                f"{rss_mib(server.pid):.0f} |"
+                f"| {concurrency} | {accepted / (summary['duration_us'] / 1e6):,.0f} | {summary['p50_us'] / 1000:.1f} "
+                f"| {summary['p95_us'] / 1000:.1f} | {summary['p99_us'] / 1000:.1f} "
+                f"| {server_cpu / accepted * 1000:.2f} | {database_cpu / accepted * 1000:.2f} "
+                f"| {client_cpu / accepted * 1000:.2f} | {rss_mib(server_pids):.0f} "
+                f"| {load:.1f} -> {os.getloadavg()[0]:.1f} |",
+                flush=True,
             )
-        print(f"load average during the run (2 cores): {os.getloadavg()[0]:.1f}")
     finally:
         server.terminate()
         server.wait(timeout=20)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from ingest import spool
-from ingest.inbox import insert_rows
+from ingest.inbox import digest_signal, insert_rows
 
 
 class Command(BaseCommand):
@@ -14,6 +14,7 @@ class Command(BaseCommand):
         waiting = len(spool.spooled_files())
         try:
             replayed = spool.replay(insert_rows)
+            digest_signal.send_held()  # signals held back between files: this process has no housekeeping thread
         except DatabaseError as error:
             raise CommandError(f"the database is still unavailable: {error}") from None
         self.stdout.write(f"replayed {replayed} items from {waiting} spool files ({spool.spool_dir()})")
