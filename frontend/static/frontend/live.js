@@ -29,6 +29,7 @@
     if (empty) empty.remove();
   });
 
+  // This script runs before the deferred htmx scripts; htmx connects the socket when it processes the page at
+  // DOMContentLoaded, which is as early as it can (and calling htmx here would fail: it is not loaded yet).
   socket.setAttribute("ws-connect", config.socket);
-  htmx.process(socket);
 })();
