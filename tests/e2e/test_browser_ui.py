@@ -94,7 +94,9 @@ def watch_for(page, selector: str, text: str) -> None:
             window.shownAt = null;
             const check = () => {
                 const element = document.querySelector(selector);
-                if (window.shownAt === null && element && element.textContent.includes(text)) window.shownAt = Date.now();
+                if (window.shownAt === null && element && element.textContent.includes(text)) {
+                    window.shownAt = Date.now();
+                }
             };
             new MutationObserver(check).observe(document.body, {childList: true, subtree: true, characterData: true});
             check();
