@@ -3,7 +3,8 @@
 Each action changes the issues' status fields, writes one IssueTransition per changed issue (with the person as
 actor) in the same transaction, and announces the change to open pages after commit (issues/live.py), so the UI,
 the API, digest and notify agree on what happened and when. Digest takes it from there: an event after a
-resolution regresses the issue, and a mute with an end unmutes it at the first event after that end.
+resolution regresses the issue; a mute for a while (1h, 24h, 7d) ends at the first event after its end, or
+earlier when the issue escalates; a mute "forever" lasts until someone unmutes (issues/escalation.py).
 
 Callers pass a queryset already narrowed to what the person may see; an issue already in the target state is
 left alone (no transition, no push), so repeating an action is harmless.
@@ -22,7 +23,7 @@ from issues.models import Issue, IssueTransition
 
 # One bulk action changes at most this many issues: more than a list page shows (50), and a bound on its work.
 MAX_ISSUES = 500
-# The durations a mute may be given, by the name forms and the API use; "forever" means until someone unmutes.
+# The durations a mute may be given, by the names forms and the API use; "forever" means until someone unmutes.
 MUTE_DURATIONS = {
     "1h": timedelta(hours=1),
     "24h": timedelta(hours=24),

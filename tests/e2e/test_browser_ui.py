@@ -200,3 +200,28 @@ def test_hostile_event_text_renders_inert(page, tracehound_server, project, proj
     assert '"class": "tracehound.Handler"' in page.locator("#logging-snippet").inner_text()
     shot(page, "project-settings")
     assert page.errors == []
+
+
+def test_triage_from_the_issue_page_and_from_the_list(page, tracehound_server, project):
+    first = make_issue(project, title="PaymentDeclined: card expired")
+    second = make_issue(project, title="TimeoutError: upstream took too long")
+    make_event(first)
+    page.goto(f"{tracehound_server.url}/issues/{first.pk}/")
+    page.click("#issue-actions button[value=resolve]")
+    page.locator("#issue-actions button[value=unresolve]").wait_for()
+    assert "resolved" in page.locator("#issue-stats").inner_text()
+    assert "resolved" in page.locator("#history").inner_text() and "by ada" in page.locator("#history").inner_text()
+    shot(page, "issue-detail-resolved")
+
+    page.goto(f"{tracehound_server.url}/projects/{project.pk}/issues/")
+    assert page.locator("tr.issue-row").count() == 1  # the resolved issue left the unresolved list
+    page.check(f"#issue-{second.pk} input[type=checkbox]")
+    page.select_option("#bulk-actions select[name=duration]", "24h")
+    shot(page, "issue-list-selected")
+    page.click("#bulk-actions button[value=mute]")
+    page.locator("#no-issues").wait_for()
+    second.refresh_from_db()
+    assert second.status == "muted" and second.muted_until is not None
+    page.goto(f"{tracehound_server.url}/projects/{project.pk}/issues/?q=is:muted")
+    assert page.locator(f"#issue-{second.pk}").is_visible()
+    assert page.dialogs == [] and page.errors == []
