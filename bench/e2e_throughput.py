@@ -13,7 +13,7 @@ under issues and none pending.
 
 Reported per worker count: events/s end to end, and how long the sending alone took (the ingest rate while digest
 ran beside it); CPU per event of the server, the workers and the Postgres backends, and of this client (it runs
-on the same 2 cores, where real clients would not); peak RSS of server and workers. The database must be a
+on the same 2 cores, where real clients would not); peak RSS of each server and worker process. The database must be a
 scratch one: the digest tables are emptied before each run and after the last.
 """
 
@@ -70,6 +70,15 @@ async def send_all(port: int, project_id: int, public_key: str, bodies: list[byt
     return failures
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (a server may run several worker processes under a manager)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(descendant for child in children for descendant in process_tree(int(child)))]
+
+
 def digest_state(project_id: int) -> tuple[int, int, int]:
     """(events stored under issues, events pending, events set aside) as `manage.py status` reports them."""
     [row] = [row for row in project_stats() if row["project_id"] == project_id]
@@ -90,7 +99,8 @@ def run(events: int, workers_count: int, concurrency: int, envelopes_per_run: in
     server = start_server(tmp, {"LOG_LEVEL": "WARNING"})
     workers = start_workers(workers_count, tmp)
     try:
-        pids = [server.process.pid] + [worker.pid for worker in workers]
+        server_pids = process_tree(server.process.pid)
+        pids = [*server_pids, *(worker.pid for worker in workers)]
         cpu_before = {pid: cpu_seconds(pid) for pid in [*pids, os.getpid(), *backend_pids()]}
         started = time.monotonic()
         failures = asyncio.run(send_all(int(server.url.rsplit(":", 1)[1]), project.id, key.public_key, bodies,
@@ -109,12 +119,12 @@ def run(events: int, workers_count: int, concurrency: int, envelopes_per_run: in
             cpu_last[pid] = max(cpu_last.get(pid, 0.0), cpu_seconds(pid))
         backends = set(cpu_last) - {*pids, os.getpid()}
         cpu = {
-            "server": cpu_seconds(server.process.pid) - cpu_before[server.process.pid],
+            "server": sum(cpu_seconds(pid) - cpu_before[pid] for pid in server_pids),
             "workers": sum(cpu_seconds(worker.pid) - cpu_before[worker.pid] for worker in workers),
             "postgres": sum(cpu_last[pid] - cpu_before.get(pid, 0.0) for pid in backends),
             "client": client_cpu,
         }
-        rss = {"server": peak_rss_mb(server.process.pid), "workers": [peak_rss_mb(worker.pid) for worker in workers]}
+        rss = {"server": [peak_rss_mb(pid) for pid in server_pids], "workers": [peak_rss_mb(w.pid) for w in workers]}
     finally:
         stop_process(server.process)
         for worker in workers:
@@ -131,7 +141,8 @@ def run(events: int, workers_count: int, concurrency: int, envelopes_per_run: in
         "sending_seconds": round(sent, 2),
         "ingest_events_per_second": round(events / sent),
         "cpu_us_per_event": {name: round(value / events * 1e6) for name, value in cpu.items()},
-        "peak_rss_mb": {"server": round(rss["server"]), "workers": [round(value) for value in rss["workers"]]},
+        "server_processes": len(server_pids),
+        "peak_rss_mb": {name: [round(value) for value in values] for name, values in rss.items()},
         "load_average_at_end": os.getloadavg(),
     }
 

@@ -172,9 +172,15 @@ def _digest_claimed(inbox_ids: list[int]) -> BatchResult:
         return result
 
 
-def digest_until_empty(*, limit: int | None = None, on_full_batch=None, max_batches: int | None = None) -> BatchResult:
+def digest_until_empty(
+    *, limit: int | None = None, on_full_batch=None, max_batches: int | None = None, until_short_batch: bool = False
+) -> BatchResult:
     """Digest batches until none is pending (or `max_batches` were done); `on_full_batch()` is called after each
-    batch that was full, i.e. while a backlog remains (production uses it to bring more workers in)."""
+    batch that was full, i.e. while a backlog remains (production uses it to bring more workers in).
+
+    `until_short_batch`: stop after a batch that was not full as well, for a caller that is sure to be called
+    again for events arriving meanwhile (production's tasks), so that those are gathered into a batch of their
+    own rather than taken by dribs. A round that retried a single event alone does not count as short."""
     limit = limit or batch_size()
     total = BatchResult()
     batches = 0
@@ -184,8 +190,11 @@ def digest_until_empty(*, limit: int | None = None, on_full_batch=None, max_batc
         total.add(result)
         if result.claimed == 0:
             break
-        if on_full_batch is not None and result.claimed >= limit:
-            on_full_batch()
+        if result.claimed >= limit:
+            if on_full_batch is not None:
+                on_full_batch()
+        elif until_short_batch and result.claimed > 1:
+            break
     return total
 
 

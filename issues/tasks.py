@@ -5,6 +5,13 @@ flag; the task clears it as it starts, so an event accepted after that start enq
 waits for the sweep. While a backlog remains (a batch came back full) the running task requests another task,
 which brings a second worker in: workers share the backlog through SKIP LOCKED. The beat sweep (every few
 seconds) catches anything a lost message or a down broker left behind; the flag expires for the same reason.
+
+A task ends after its first batch that is not full: events committed meanwhile have requested the next task
+(ingest signals at most every fraction of a second per project), so under a steady stream each task digests what
+arrived since the last one as one batch. A task that looped until the inbox was empty would instead take a
+handful of events at a time, paying a batch's fixed cost (claim, look-ups, one statement per table, commit: about
+10 ms of CPU) for every few events, and would hold a solo worker from its other tasks (notify) for as long as the
+stream lasts.
 """
 
 import logging
@@ -34,7 +41,8 @@ def request_digest() -> None:
 @shared_task(ignore_result=True)
 def digest_pending() -> None:
     cache.delete(QUEUED_FLAG)
-    result = digest_until_empty(on_full_batch=request_digest)
+    # Events committed after the flag was cleared requested the next task: this one stops at a short batch.
+    result = digest_until_empty(on_full_batch=request_digest, until_short_batch=True)
     if result.claimed:
         logger.info(
             "digested %s events (%s new issues, %s duplicates, %s failed)",

@@ -151,3 +151,13 @@ def test_transitions_and_live_push_are_announced_after_commit(inbox, project, dj
 def test_sqlite_or_postgres_claim_is_the_one_this_run_uses():
     # The SKIP LOCKED claim only exists on Postgres; on SQLite the IMMEDIATE transaction is the lock.
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_a_task_stops_at_a_short_batch_but_not_at_an_event_retried_alone(inbox, project):
+    retried = inbox(exception_event())
+    InboxItem.objects.filter(id=retried.id).update(attempts=1)  # its worker died while digesting it
+    for _ in range(150):
+        inbox(exception_event())
+    result = digest_until_empty(limit=100, until_short_batch=True)
+    assert (result.claimed, result.stored) == (151, 151)  # alone, then 100 (full), then 50 (short: stop)
+    assert not InboxItem.objects.exists()
