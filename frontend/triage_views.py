@@ -4,6 +4,7 @@ Plain CSRF-protected POST forms that answer with a redirect back to the page, so
 Every change goes through issues.triage; these views only check who may do it and read the form.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
@@ -24,6 +25,16 @@ def _form_action(request) -> tuple[str, str] | None:
     return action, duration
 
 
+PAST_TENSE = {"resolve": "resolved", "unresolve": "reopened", "mute": "muted", "unmute": "unmuted"}
+
+
+def _report(request, action: str, changed: list[int]) -> None:
+    """One line on the page the form returns to: how many issues changed (none when all were already there)."""
+    count = len(changed)
+    noun = "issue" if count == 1 else "issues"
+    messages.info(request, f"{count} {noun} {PAST_TENSE[action]}." if count else "Nothing to do: no issue changed.")
+
+
 @require_POST
 @login_required
 def triage_issue(request, issue_id: int):
@@ -32,7 +43,8 @@ def triage_issue(request, issue_id: int):
     if form is None:
         return HttpResponseBadRequest("unknown action or mute duration")
     action, duration = form
-    triage.triage(Issue.objects.filter(pk=issue.pk), request.user, action, duration)
+    changed = triage.triage(Issue.objects.filter(pk=issue.pk), request.user, action, duration)
+    _report(request, action, changed)
     return redirect("issue", issue.pk)
 
 
@@ -50,7 +62,8 @@ def triage_bulk(request):
     action, duration = form
     # All or nothing: one issue the user may not see makes the whole request a 404, with nothing changed.
     issues = access.visible_issues(request.user, {int(raw) for raw in raw_ids})
-    triage.triage(issues, request.user, action, duration)
+    changed = triage.triage(issues, request.user, action, duration)
+    _report(request, action, changed)
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("all-issues")

@@ -179,8 +179,11 @@ def test_bulk_form_resolves_the_selected_issues_and_returns_to_the_list(member_c
     )
     assert response.status_code == 302 and response.url == back
     assert set(Issue.objects.filter(status="resolved").values_list("id", flat=True)) == {first.pk, second.pk}
-    listed = member_client.get(back).context["page"].issues
-    assert [issue.pk for issue in listed] == [untouched.pk]  # resolved issues leave the unresolved list
+    returned = member_client.get(back)
+    assert [issue.pk for issue in returned.context["page"].issues] == [untouched.pk]  # they left the list
+    assert "2 issues resolved." in returned.content.decode()
+    member_client.post(reverse("triage-issues"), {"action": "resolve", "issue": [first.pk]})
+    assert "Nothing to do" in member_client.get(back).content.decode()  # already resolved: nothing changed
 
 
 def test_bulk_form_mutes_for_a_duration_and_refuses_bad_input(member_client, project):
