@@ -240,3 +240,24 @@ def test_the_schema_describes_the_triage_operations():
     assert set(components["BulkTriage"]["properties"]) == {"action", "duration", "issues"}
     assert set(one["responses"]) == set(bulk["responses"]) == {"200", "400", "404"}
     assert {"status", "resolved_at", "muted_until"} <= set(components["Issue"]["properties"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[]",
+        '{"action": ["resolve"], "issues": [1]}',
+        '{"action": "resolve", "issues": "1"}',
+        '{"action": "resolve", "issues": [true]}',
+        '{"action": "resolve", "issues": [-1]}',
+        '{"action": "mute", "duration": null, "issues": [1]}',
+    ],
+)
+def test_api_malformed_bodies_are_400_and_change_nothing(member_client, project, body):
+    issue = make_issue(project)
+    body = body.replace("[1]", f"[{issue.pk}]")
+    response = member_client.post(reverse("api-triage-issues"), body, content_type="application/json")
+    assert response.status_code == 400
+    issue.refresh_from_db()
+    assert issue.status == "unresolved" and kinds(issue) == []
