@@ -7,7 +7,8 @@ Why not a Django view: Django under ASGI costs about 0.7 ms of CPU per request b
 handler about 0.13 ms (DESIGN.md), and the budget is 2,000 accepted events/s on 2 cores that Postgres shares. The
 endpoints need none of what Django's stack adds (sessions, CSRF, which does not apply to key-authenticated
 clients, templates, host checks: the DSN key is the authority), so they skip it. They still use Django for what
-matters: settings, the ORM (in the inbox writer's thread) and the cache. Measured figures: bench/README.md.
+matters: settings, the database connection (in the inbox writer's thread) and the cache. Measured figures:
+bench/README.md.
 
 The order of checks follows the cost of answering: project id and key (no body read), quota (429 before the body
 is read), then the body, streamed through a capped decoder into the envelope parser (413/400), then the durable
@@ -192,9 +193,9 @@ class IngestRequest:
         return event_id
 
     async def commit(self, rows: list[InboxRow]) -> bool:
-        future = asyncio.wrap_future(writer.submit(rows))
         try:
-            return await asyncio.wait_for(asyncio.shield(future), COMMIT_WAIT_SECONDS)
+            async with asyncio.timeout(COMMIT_WAIT_SECONDS):
+                return await writer.submit(rows)
         except TimeoutError:
             log.warning("ingest: the inbox writer is stuck; spooling %d items from the request", len(rows))
             return await asyncio.get_running_loop().run_in_executor(None, spool.spool_rows, rows)

@@ -1,25 +1,32 @@
-"""Durable accept: the writer threads that put accepted items in the inbox table, in group commits.
+"""Durable accept: the writer thread that puts accepted items in the inbox table, in group commits.
 
-Requests hand their rows to `InboxWriter.submit` and wait for the answer; a writer thread takes everything
+Requests hand their rows to `InboxWriter.submit` and wait for the answer; the writer thread takes everything
 waiting, inserts it in one transaction and one multi-row INSERT, commits, tells digest (`DigestSignal`, at most
-every SIGNAL_SECONDS) and only then wakes the requests (which answer 200). At concurrency 8 that is one commit for
-up to 8 events instead of 8 commits, which is what lets one process accept thousands of events a second on
-Postgres; under SQLite, where writes are serialised anyway, one writer avoids lock contention between requests.
+every SIGNAL_SECONDS) and only then wakes the requests (which answer 200), one wake-up per batch. While a commit
+waits for PostgreSQL's WAL flush, the next requests queue up, so batches grow with the load: at concurrency 8 one
+commit carries several events, which is what lets a process accept well over a thousand events a second.
+
+One thread per process, on PostgreSQL too. Two threads (one inserting while the other waits for its commit)
+measured better while the request path was heavier; since it got lighter, one thread costs 0.78 ms of process CPU
+per event against 0.96 for two, and accepts 1,400 events/s in-process against 880 (concurrency 8): larger batches,
+and no second thread contending for the interpreter. (SQLite allows one writer at a time anyway.) More throughput
+comes from more server processes, each with its own writer (bench/README.md, Ingest).
 
 If the database refuses the batch (down, locked, out of connections), the same rows are written to the disk spool
-and the requests still answer 200; replay runs in a writer thread every few seconds and in `manage.py replay_spool`.
-Only when the spool cannot be written either do requests answer 503. Duplicate (project, type, event_id) rows are
-ignored by the insert, so a resent event, or a batch that was both committed and spooled, is stored once.
+and the requests still answer 200; replay runs in the writer thread every few seconds and in
+`manage.py replay_spool`. Only when the spool cannot be written either do requests answer 503. Duplicate
+(project, type, event_id) rows are ignored by the insert, so a resent event, or a batch that was both committed and
+spooled, is stored once.
 
-The first writer thread also flushes outcome counts, syncs quota counts and replays the spool, so the request
-path itself does no I/O.
-"""
+The writer thread also flushes outcome counts, syncs quota counts and replays the spool, so the request path
+itself does no I/O."""
 
+import asyncio
 import contextlib
 import logging
 import threading
 import time
-from concurrent.futures import Future
+from collections import defaultdict
 
 import psycopg
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -38,9 +45,6 @@ TICK_SECONDS = 0.25
 OUTCOME_FLUSH_SECONDS = 1.0
 REPLAY_SECONDS = 2.0
 SIGNAL_SECONDS = 0.2
-# On PostgreSQL a commit mostly waits for the WAL flush; while one thread waits, another inserts the next batch
-# (and Postgres flushes concurrent commits together). SQLite has one writer at a time, so one thread.
-POSTGRES_WRITER_THREADS = 2
 
 
 INSERT_HEAD = (
@@ -106,7 +110,7 @@ class DigestSignal:
 
     A signal costs a cache round trip in production (`issues.handoff`): measured at 0.29 ms per event when every
     group commit sent one, a fifth of the whole request. Digest takes everything pending once woken, so one
-    signal per interval loses nothing; a project whose signal was held back is signalled by the first writer
+    signal per interval loses nothing; a project whose signal was held back is signalled by the writer
     thread's housekeeping (every TICK_SECONDS at most), well within the live budget of 2 s.
     """
 
@@ -135,18 +139,25 @@ class DigestSignal:
 digest_signal = DigestSignal()
 
 
+def _answer(futures: list[asyncio.Future], ok: bool) -> None:
+    for future in futures:
+        if not future.done():  # done: cancelled by a request that stopped waiting (and spooled its rows itself)
+            future.set_result(ok)
+
+
 class InboxWriter:
     def __init__(self):
         self._condition = threading.Condition()
-        self._waiting: list[tuple[list[InboxRow], Future]] = []
-        self._threads: list[threading.Thread] = []
+        self._waiting: list[tuple[list[InboxRow], asyncio.Future]] = []
+        self._thread: threading.Thread | None = None
         self._stopping = False
         self._last_flush = 0.0
         self._last_replay = 0.0
 
-    def submit(self, rows: list[InboxRow]) -> Future:
-        """A future that becomes True once `rows` are committed or spooled, False if neither was possible."""
-        future: Future = Future()
+    def submit(self, rows: list[InboxRow]) -> asyncio.Future:
+        """A future of the running event loop that becomes True once `rows` are committed or spooled, False if
+        neither was possible. A caller that stops waiting cancels it; the rows are still written."""
+        future = asyncio.get_running_loop().create_future()
         with self._condition:
             self._start_locked()
             self._waiting.append((rows, future))
@@ -159,29 +170,23 @@ class InboxWriter:
             self._start_locked()
 
     def _start_locked(self) -> None:
-        self._threads = [thread for thread in self._threads if thread.is_alive()]
-        if self._threads:
+        if self._thread is not None and self._thread.is_alive():
             return
         self._stopping = False
-        count = 1 if connection.vendor == "sqlite" else POSTGRES_WRITER_THREADS
-        for index in range(count):
-            thread = threading.Thread(
-                target=self._run, args=(index == 0,), name=f"tracehound-inbox-{index}", daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
+        self._thread = threading.Thread(target=self._run, name="tracehound-inbox", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
         """Finish what is waiting, flush counts, close the database connections (tests, shutdown)."""
         with self._condition:
-            threads = self._threads
+            thread = self._thread
             self._stopping = True
             self._condition.notify_all()
-        for thread in threads:
+        if thread is not None:
             thread.join(timeout=30)
-        self._threads = []
+        self._thread = None
 
-    def _take(self) -> list[tuple[list[InboxRow], Future]]:
+    def _take(self) -> list[tuple[list[InboxRow], asyncio.Future]]:
         with self._condition:
             if not self._waiting and not self._stopping:
                 self._condition.wait(TICK_SECONDS)
@@ -192,26 +197,24 @@ class InboxWriter:
                 total += len(rows)
             return taken
 
-    def _run(self, keeps_house: bool) -> None:
+    def _run(self) -> None:
         try:
             while True:
                 batch = self._take()
                 if batch:
                     self._write(batch)
-                if keeps_house:
-                    try:
-                        self._housekeeping()
-                    except Exception:  # the thread must outlive any one failure: requests depend on it
-                        log.exception("ingest: inbox writer housekeeping failed")
+                try:
+                    self._housekeeping()
+                except Exception:  # the thread must outlive any one failure: requests depend on it
+                    log.exception("ingest: inbox writer housekeeping failed")
                 with self._condition:
                     if self._stopping and not self._waiting:
                         break
-            if keeps_house:
-                self._flush_outcomes()
+            self._flush_outcomes()
         finally:
             connection.close()
 
-    def _write(self, batch: list[tuple[list[InboxRow], Future]]) -> None:
+    def _write(self, batch: list[tuple[list[InboxRow], asyncio.Future]]) -> None:
         rows = [row for rows, _ in batch for row in rows]
         ok = False
         try:
@@ -226,9 +229,14 @@ class InboxWriter:
             log.exception("ingest: unexpected failure writing the inbox; writing to the disk spool")
             ok = self._spool(rows)
         finally:
-            # Every waiting request gets its answer, whatever happened above.
+            # Every waiting request gets its answer, whatever happened above: one wake-up per event loop for the
+            # whole batch (a system call and a pass of the loop each), not one per request.
+            by_loop = defaultdict(list)
             for _, future in batch:
-                future.set_result(ok)
+                by_loop[future.get_loop()].append(future)
+            for loop, futures in by_loop.items():
+                with contextlib.suppress(RuntimeError):  # that loop has closed: nobody is waiting any more
+                    loop.call_soon_threadsafe(_answer, futures, ok)
 
     @staticmethod
     def _spool(rows: list[InboxRow]) -> bool:
