@@ -1,4 +1,4 @@
-# One image for every Tracehound process: web (daphne), worker and beat (celery). See compose.yaml.
+# One image for every Tracehound process: web (uvicorn), worker and beat (celery). See compose.yaml.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
@@ -12,6 +12,7 @@ COPY frontend ./frontend
 COPY manage.py ./
 RUN pip install --no-cache-dir . && useradd --system --home /app tracehound && mkdir -p /data && chown tracehound /data
 USER tracehound
-ENV TRACEHOUND_DATA_DIR=/data STATIC_ROOT=/app/staticfiles
+ENV TRACEHOUND_DATA_DIR=/data STATIC_ROOT=/app/staticfiles WEB_CONCURRENCY=2
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--loop", "uvloop", \
+     "--http", "httptools", "--ws", "websockets", "--lifespan", "off", "--no-access-log", "--no-proxy-headers"]

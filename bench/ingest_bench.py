@@ -123,7 +123,7 @@ SERVERS = {
     # The production command (compose.yaml, Dockerfile, README, tests/e2e/conftest.py), and the candidates it was
     # measured against. `{port}` and `{workers}` are filled in; daphne has no worker option.
     "uvicorn": "-m uvicorn config.asgi:application --host 127.0.0.1 --port {port} --workers {workers} --loop uvloop "
-    "--http httptools --lifespan off --no-access-log",
+    "--http httptools --ws websockets --lifespan off --no-access-log --no-proxy-headers",
     "granian": "-m granian --interface asginl --host 127.0.0.1 --port {port} --workers {workers} --loop uvloop "
     "config.asgi:application",
     "daphne": "-m daphne -b 127.0.0.1 -p {port} config.asgi:application",

@@ -1,9 +1,9 @@
 """A real Tracehound server process for end-to-end tests.
 
-`tracehound_server` starts daphne on a free port against the test database (tests using it must commit their
-data, so it depends on `transactional_db`), in the same mode as the test run: embedded (SQLite file, digest in
-the web process) or production (PostgreSQL, Redis, and a real `celery -A config worker` with its beat sweep
-digesting). Its output is printed when a test fails.
+`tracehound_server` starts the production web server command (uvicorn, as in compose.yaml and the Dockerfile) on a
+free port against the test database (tests using it must commit their data, so it depends on `transactional_db`),
+in the same mode as the test run: embedded (SQLite file, digest in the web process) or production (PostgreSQL,
+Redis, and a real `celery -A config worker` with its beat sweep digesting). Its output is printed when a test fails.
 """
 
 import atexit
@@ -24,6 +24,9 @@ import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
+# The web server command of compose.yaml and the Dockerfile (uvicorn reads its worker count from WEB_CONCURRENCY).
+PRODUCTION_SERVER = ["uvicorn", "config.asgi:application", "--loop", "uvloop", "--http", "httptools",
+                     "--ws", "websockets", "--lifespan", "off", "--no-access-log", "--no-proxy-headers"]  # fmt: skip
 
 
 def free_port() -> int:
@@ -111,12 +114,14 @@ def start_server(tmp_path: Path, extra_env: dict | None = None) -> RunningServer
         "STATIC_ROOT": collected_static_root(),
         "STATIC_PRECOMPRESS": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # Two processes as in production; the embedded shape's in-memory channel layer and digest thread need one.
+        "WEB_CONCURRENCY": "1" if connection.vendor == "sqlite" else "2",
         **(extra_env or {}),
     }
     log_path = tmp_path / f"server-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            [sys.executable, "-m", *PRODUCTION_SERVER, "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=log,
