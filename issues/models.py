@@ -108,6 +108,9 @@ class Issue(models.Model):
         indexes = [
             # Keyset paging of the issue list for each sort order: (sort value, id) descending.
             models.Index(fields=["project", "status", "-last_seen", "-id"], name="issue_by_last_seen"),
+            # The same order over every status (a query without `is:`): otherwise all the project's issues are
+            # read and sorted to show the first fifty.
+            models.Index(fields=["project", "-last_seen", "-id"], name="issue_by_last_seen_any_status"),
             models.Index(fields=["project", "-first_seen", "-id"], name="issue_by_first_seen"),
             models.Index(fields=["project", "-times_seen", "-id"], name="issue_by_times_seen"),
             models.Index(fields=["project", "-users_seen", "-id"], name="issue_by_users_seen"),
