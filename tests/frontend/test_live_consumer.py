@@ -14,6 +14,7 @@ from django.test import Client
 from config.asgi import application
 from frontend.listing import PAGE_SIZE
 from frontend.routing import websocket_urlpatterns
+from issues import triage
 from issues.models import Issue
 from projects.models import TeamMembership
 from tests.frontend.factories import make_issue, make_user
@@ -181,4 +182,15 @@ async def test_malformed_hints_are_ignored(setup, project, issue_ids):
     await communicator.send_to(text_data='{"anything": 1}')  # the page's own messages are ignored, not an error
     await publish(project.pk, [setup["issue"].pk])
     assert "KeyError" in await communicator.receive_from(timeout=5)
+    await communicator.disconnect()
+
+
+async def test_a_triage_action_reaches_open_lists_and_the_resolved_row_leaves(setup, project):
+    communicator, connected = await connect(f"/ws/live/?project={project.pk}&q=is%3Aunresolved", setup["member"])
+    assert connected
+    issue = setup["issue"]
+    await database_sync_to_async(triage.resolve_issues)(Issue.objects.filter(pk=issue.pk), setup["member"])
+    html = await communicator.receive_from(timeout=5)  # published by the triage service once it committed
+    assert f'<tr id="issue-{issue.pk}" hx-swap-oob="delete"></tr>' in html
+    assert '<span id="issue-count" hx-swap-oob="true">0</span>' in html
     await communicator.disconnect()
