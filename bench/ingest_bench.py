@@ -1,13 +1,16 @@
-"""Ingest benchmark: accepted events per second, latency, server CPU per event and RSS.
+"""Ingest benchmark: accepted events per second, latency, and CPU per event of server, Postgres and load generator.
 
-Production shape: daphne serving config.asgi on PostgreSQL (database th_ingest) with Redis for cache and broker,
-no digest worker running (the inbox just fills; digest has its own benchmark). The bodies are real sentry-sdk
-envelopes: exceptions with local variables, breadcrumbs and tags, 10-25 KB of JSON each, brotli-compressed as the
-SDK sends them. A small asyncio HTTP/1.1 client with keep-alive replays them at concurrency 1, 8 and 32.
+Production shape: the production web server command (uvicorn, two worker processes; `--server` and `--workers`
+choose the candidates it was measured against) serving config.asgi on PostgreSQL (database th_ingest) with Redis
+for cache and broker, no digest worker running (the inbox just fills; digest has its own benchmark). The bodies
+are real sentry-sdk envelopes: exceptions with local variables, breadcrumbs and tags, 10-25 KB of JSON each,
+brotli-compressed as the SDK sends them, each with its own event id. The load comes from `wrk` (Debian package
+`wrk`) replaying pre-built requests over keep-alive connections (bench/ingest_wrk.lua), so the load generator
+costs about a tenth of what the server does; its CPU is reported apart from the server's.
 
-    .venv/bin/python bench/ingest_bench.py [--seconds 8] [--concurrency 1 8 32]
+    .venv/bin/python bench/ingest_bench.py [--seconds 8] [--concurrency 1 8 32] [--server uvicorn] [--workers 2]
 
-Needs PostgreSQL on 127.0.0.1 (creates th_ingest if missing) and Redis on 127.0.0.1:6379 (database 1).
+Needs PostgreSQL on 127.0.0.1 (creates th_ingest if missing), Redis on 127.0.0.1:6379 (database 1) and wrk.
 """
 
 import argparse
