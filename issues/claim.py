@@ -71,10 +71,10 @@ def _count_attempts(rows: list[tuple[int, int]]) -> list[int]:
 
 def _set_aside_unfinished(inbox_id: int) -> None:
     """Each failure that raised was recorded when it happened; an attempt that left no record died with its worker."""
-    row = InboxItem.objects.get(id=inbox_id)
-    note = f"{row.attempts} attempts; the last did not finish (its worker died: killed, out of memory or crashed)"
-    if row.last_error:
-        note += f"; an earlier one failed with {row.last_error}"
+    attempts, last_error = InboxItem.objects.filter(id=inbox_id).values_list("attempts", "last_error").get()
+    note = f"{attempts} attempts; the last did not finish (its worker died: killed, out of memory or crashed)"
+    if last_error:
+        note += f"; an earlier one failed with {last_error}"
     InboxItem.objects.filter(id=inbox_id).update(set_aside=True, last_error=note[:2000])
 
 
