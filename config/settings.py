@@ -107,18 +107,17 @@ TEMPLATES = [
 
 if not DATABASES:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "tracehound.sqlite3",
-            "OPTIONS": {
-                # WAL lets readers (the UI) run while digest writes; IMMEDIATE avoids the deadlock of two
-                # transactions that both read and then try to upgrade to a write lock.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
-                "transaction_mode": "IMMEDIATE",
-            },
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "tracehound.sqlite3"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Also for a sqlite:// DATABASE_URL (test servers use one). WAL lets readers (the UI) run while digest
+    # writes; IMMEDIATE avoids the deadlock of two transactions that both read and then try to upgrade to a write
+    # lock, which would otherwise fail at once with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+            "transaction_mode": "IMMEDIATE",
         }
-    }
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -53,6 +53,13 @@ def test_embedded_default_needs_nothing(tmp_path):
     assert s["hosts"] == ["localhost", "127.0.0.1", "[::1]"]  # never "*": the websocket origin check uses it
 
 
+def test_a_sqlite_database_url_gets_the_same_locking_options(tmp_path):
+    s = settings_in({"DATABASE_URL": f"sqlite:///{tmp_path}/other.sqlite3"}, tmp_path)
+    assert "journal_mode=WAL" in s["db_options"]["init_command"]
+    assert "busy_timeout" in s["db_options"]["init_command"]
+    assert s["db_options"]["transaction_mode"] == "IMMEDIATE"
+
+
 def test_production_uses_postgres_redis_and_smtp_with_debug_off(tmp_path):
     s = settings_in(PRODUCTION, tmp_path)
     assert s["mode"] == "production" and s["debug"] is False
