@@ -54,7 +54,7 @@ def test_embedded_default_needs_nothing(tmp_path):
 
 
 def test_a_sqlite_database_url_gets_the_same_locking_options(tmp_path):
-    s = settings_in({"DATABASE_URL": f"sqlite:///{tmp_path}/other.sqlite3"}, tmp_path)
+    s = settings_in({**PRODUCTION, "DATABASE_URL": f"sqlite:///{tmp_path}/other.sqlite3"}, tmp_path)
     assert "journal_mode=WAL" in s["db_options"]["init_command"]
     assert "busy_timeout" in s["db_options"]["init_command"]
     assert s["db_options"]["transaction_mode"] == "IMMEDIATE"
