@@ -57,18 +57,22 @@ def _replace(match: re.Match) -> str:
     return FILTERED
 
 
-_DROP_DIGITS = str.maketrans("", "", "0123456789")
+_DIGITS = b"0123456789"
+
+
+def _ascii_digit_count(text: str) -> int:
+    # Counted on the UTF-8 bytes: bytes.translate deletes through a 256-entry table, 0.3 us for a 30-character
+    # breadcrumb message where str.translate took 1.8 us (a hundred such messages per event). UTF-8 never uses the
+    # digit bytes inside a multi-byte character, so the count is exact.
+    encoded = text.encode("utf-8", "surrogatepass")
+    return len(encoded) - len(encoded.translate(None, _DIGITS))
 
 
 def scrub_text(text: str) -> str:
     """`text` with card numbers and bearer tokens replaced by [Filtered]."""
-    # Cheap exact pre-checks in C (substring search, translate) before the regex: almost no string of an event
+    # Cheap exact pre-checks in C (substring search, digit count) before the regex: almost no string of an event
     # holds a token or 13 digits, and the regex costs several times as much. (Scanning the serialised event once
     # instead was measured slower: Python's regex engine pays per byte, and most bytes are in no candidate.)
-    if (
-        "earer" not in text
-        and "EARER" not in text
-        and (len(text) < 13 or len(text) - len(text.translate(_DROP_DIGITS)) < 13)
-    ):
+    if "earer" not in text and "EARER" not in text and (len(text) < 13 or _ascii_digit_count(text) < 13):
         return text
     return _SECRET_VALUE.sub(_replace, text)

@@ -221,6 +221,12 @@ def test_short_tokens_and_case_variants_are_scrubbed_too():
     assert data["breadcrumbs"]["values"][0]["data"] == {"x": "[Filtered]"}
 
 
+def test_card_numbers_among_other_scripts_are_scrubbed():
+    extra = {"de": "Zahlung für Karte 4111 1111 1111 1111 abgelehnt", "ja": "カード4111111111111111"}
+    data = normalize({"extra": extra})
+    assert data["extra"] == {"de": "Zahlung für Karte [Filtered] abgelehnt", "ja": "カード[Filtered]"}
+
+
 def test_numbers_that_are_not_card_numbers_stay():
     data = normalize({"extra": {"order": "order 1234567890123 shipped", "epoch_ms": "1732233600000"}})
     assert data["extra"] == {"order": "order 1234567890123 shipped", "epoch_ms": "1732233600000"}
