@@ -1,7 +1,7 @@
 """Durable accept: the writer thread that puts accepted items in the inbox table, in group commits.
 
 Requests hand their rows to `InboxWriter.submit` and wait for the answer; the writer thread takes everything
-waiting, inserts it in one transaction and one multi-row INSERT, commits, tells digest (`DigestSignal`, at most
+waiting, commits it with one multi-row INSERT (its own transaction: one round trip on PostgreSQL), tells digest (`DigestSignal`, at most
 every SIGNAL_SECONDS) and only then wakes the requests (which answer 200), one wake-up per batch. While a commit
 waits for PostgreSQL's WAL flush, the next requests queue up, so batches grow with the load: at concurrency 8 one
 commit carries several events, which is what lets a process accept well over a thousand events a second.
