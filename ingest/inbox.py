@@ -1,10 +1,10 @@
 """Durable accept: the writer thread that puts accepted items in the inbox table, in group commits.
 
 Requests hand their rows to `InboxWriter.submit` and wait for the answer; the writer thread takes everything
-waiting, commits it with one multi-row INSERT (its own transaction: one round trip on PostgreSQL), tells digest (`DigestSignal`, at most
-every SIGNAL_SECONDS) and only then wakes the requests (which answer 200), one wake-up per batch. While a commit
-waits for PostgreSQL's WAL flush, the next requests queue up, so batches grow with the load: at concurrency 8 one
-commit carries several events, which is what lets a process accept well over a thousand events a second.
+waiting, commits it with one multi-row INSERT (its own transaction: one round trip on PostgreSQL), tells digest
+(`DigestSignal`, at most every SIGNAL_SECONDS) and only then wakes the requests (which answer 200), one wake-up
+per batch. While a commit waits for PostgreSQL's WAL flush, the next requests queue up, so batches grow with the
+load: one commit carries several events, which is what lets a process accept well over a thousand a second.
 
 One thread per process, on PostgreSQL too. Two threads (one inserting while the other waits for its commit)
 measured better while the request path was heavier; since it got lighter, one thread costs 0.78 ms of process CPU
