@@ -242,6 +242,16 @@ def test_the_schema_describes_the_triage_operations():
     assert {"status", "resolved_at", "muted_until"} <= set(components["Issue"]["properties"])
 
 
+def test_the_schema_and_its_offline_docs_are_served_to_signed_in_users(member_client):
+    assert Client().get(reverse("api-schema")).status_code == 403
+    schema = member_client.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "/api/ui/issues/{issue_id}/triage/" in schema.json()["paths"]
+    docs = member_client.get(reverse("api-docs"))
+    assert docs.status_code == 200
+    assert b"drf_spectacular_sidecar/swagger-ui-dist" in docs.content  # served from here, no CDN
+
+
 @pytest.mark.parametrize(
     "body",
     [
