@@ -1,5 +1,7 @@
 from django import template
+from django.utils import timezone
 
+from frontend.display import relative_time
 from projects.models import Project
 
 register = template.Library()
@@ -17,3 +19,9 @@ def visible_projects(context):
 @register.filter
 def short_id(issue):
     return f"{issue.project.slug.upper()}-{issue.short_id}"
+
+
+@register.filter
+def ago(moment):
+    """A moment as "3 hours ago", worded as the issue lists word it."""
+    return relative_time(moment, timezone.now()) if moment else ""

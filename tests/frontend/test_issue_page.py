@@ -112,6 +112,13 @@ def test_issue_without_events(member_client, project):
     assert response.status_code == 200 and b"no stored events" in response.content
 
 
+def test_first_and_last_seen_are_worded_as_in_the_lists(member_client, project):
+    issue = make_issue(project, first_seen=timezone.now() - timedelta(hours=3, minutes=12))
+    content = member_client.get(reverse("issue", args=[issue.pk])).content.decode()
+    assert ">3 hours ago</time>" in content and ">just now</time>" in content
+    assert "minutes ago" not in content
+
+
 def test_project_settings_shows_dsn_and_both_snippets(member_client, project, project_key):
     html = member_client.get(reverse("project-settings", args=[project.pk])).content.decode()
     assert f'<code id="dsn">{project_key.dsn}</code>' in html
