@@ -164,6 +164,18 @@ async def test_issue_page_gets_a_new_events_notice(setup):
     await communicator.disconnect()
 
 
+async def test_issue_page_buttons_follow_someone_elses_triage(setup):
+    issue = setup["issue"]
+    communicator, connected = await connect(f"/ws/live/?issue={issue.pk}", setup["member"])
+    assert connected
+    await database_sync_to_async(Issue.objects.filter(pk=issue.pk).update)(status=Issue.Status.RESOLVED)
+    await publish(issue.project_id, [issue.pk])
+    html = await communicator.receive_from(timeout=5)
+    assert '<span id="issue-action-buttons" hx-swap-oob="true">' in html
+    assert 'value="unresolve"' in html and 'value="resolve"' not in html
+    await communicator.disconnect()
+
+
 async def test_a_user_removed_from_the_team_stops_receiving(setup, project):
     communicator, connected = await connect(f"/ws/live/?project={project.pk}", setup["member"])
     assert connected
