@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
 
 from issues.databag import MAX_STRING, Notes, clean_bag, clean_bags, cut
-from issues.scrub import FILTERED, is_secret_key, scrub_text
+from issues.scrub import FILTERED, is_secret_key, scrub_text, scrub_texts
 
 MAX_FRAMES = 250
 # Frames beyond this many (counted from both ends, half each) lose their locals and source context.
@@ -155,6 +155,19 @@ def _message(raw: dict) -> tuple[str, dict]:
     if isinstance(message, str | int | float) and not isinstance(message, bool) and not formatted:
         formatted = text(message, MAX_MESSAGE)
     return cut(formatted, MAX_MESSAGE), logentry
+
+
+def _breadcrumb(crumb: dict, message: str, data) -> dict:
+    # The common case (short strings, a known level) is read inline: an event carries a hundred breadcrumbs.
+    kind, category, level = crumb.get("type"), crumb.get("category"), crumb.get("level")
+    return {
+        "timestamp": canonical_timestamp(crumb.get("timestamp")),
+        "type": (kind if type(kind) is str and len(kind) <= MAX_SHORT else text(kind, MAX_SHORT)) or "default",
+        "category": category if type(category) is str and len(category) <= MAX_NAME else text(category, MAX_NAME),
+        "level": "info" if level is None else _level(level),
+        "message": message,
+        "data": data,
+    }
 
 
 class Normalizer:
@@ -317,17 +330,8 @@ class Normalizer:
         datas = clean_bags(
             [as_dict(crumb.get("data")) for crumb in crumbs], path="breadcrumbs.data", notes=self.notes, scrub=True
         )
-        return [
-            {
-                "timestamp": canonical_timestamp(crumb.get("timestamp")),
-                "type": text(crumb.get("type"), MAX_SHORT) or "default",
-                "category": text(crumb.get("category"), MAX_NAME),
-                "level": _level(crumb.get("level")) if crumb.get("level") is not None else "info",
-                "message": self.scrubbed(crumb.get("message"), MAX_MESSAGE),
-                "data": data,
-            }
-            for crumb, data in zip(crumbs, datas, strict=True)
-        ]
+        messages = scrub_texts([text(crumb.get("message"), MAX_MESSAGE) for crumb in crumbs])
+        return [_breadcrumb(crumb, message, data) for crumb, message, data in zip(crumbs, messages, datas, strict=True)]
 
     def request(self, value) -> dict:
         request = as_dict(value)

@@ -76,3 +76,24 @@ def scrub_text(text: str) -> str:
     if "earer" not in text and "EARER" not in text and (len(text) < 13 or _ascii_digit_count(text) < 13):
         return text
     return _SECRET_VALUE.sub(_replace, text)
+
+
+# Every ASCII digit read as "0", spaces and dashes dropped: a card number as typed becomes a run of 13+ zeros.
+_DIGIT_RUNS = bytes.maketrans(_DIGITS, b"0" * len(_DIGITS))
+_THIRTEEN_DIGITS = b"0" * 13
+
+
+def scrub_texts(texts: list[str]) -> list[str]:
+    """scrub_text of each of `texts`, with one pre-check for all of them (an event's hundred breadcrumb messages).
+
+    Joined by newlines (which neither a token nor a card number spans), ASCII texts with no "bearer" in any case and
+    no run of 13 digits among digits, spaces and dashes cannot hold a match: the list is returned as it is.
+    Otherwise, or for other scripts (whose digits the regex reads too), each text is scrubbed on its own."""
+    joined = "\n".join(texts)
+    if (
+        joined.isascii()
+        and "bearer" not in joined.lower()
+        and _THIRTEEN_DIGITS not in joined.encode("ascii").translate(_DIGIT_RUNS, b" -")
+    ):
+        return texts
+    return [scrub_text(text) for text in texts]

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from issues.normalize import normalize_event, summary
+from issues.scrub import scrub_text, scrub_texts
 
 RECEIVED = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -230,6 +231,23 @@ def test_card_numbers_among_other_scripts_are_scrubbed():
 def test_numbers_that_are_not_card_numbers_stay():
     data = normalize({"extra": {"order": "order 1234567890123 shipped", "epoch_ms": "1732233600000"}})
     assert data["extra"] == {"order": "order 1234567890123 shipped", "epoch_ms": "1732233600000"}
+
+
+def test_breadcrumb_messages_are_scrubbed_like_any_other_string():
+    messages = ["paid with 4111 1111 1111 1111", "sent Bearer abc", "ids 411111 1111111111", "ok", "٤١١١١١١١١١١١١١١١"]
+    crumbs = normalize({"breadcrumbs": [{"message": message} for message in messages]})["breadcrumbs"]["values"]
+    assert [crumb["message"] for crumb in crumbs] == [scrub_text(message) for message in messages]
+    assert [crumb["message"] for crumb in crumbs][:3] == ["paid with [Filtered]", "sent [Filtered]", "ids [Filtered]"]
+
+
+# Digits, separators, the token word in several cases, and a digit of another script.
+scrub_alphabet = st.sampled_from(["1", "4", "0", " ", "-", "\n", "a", "Bearer ", "bEARER ", "x=", "٣"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(scrub_alphabet, max_size=40).map("".join), max_size=6))
+def test_scrubbing_many_texts_at_once_is_scrubbing_each(texts):
+    assert scrub_texts(texts) == [scrub_text(text) for text in texts]
 
 
 def test_ip_addresses_are_scrubbed_only_when_the_project_asks():
