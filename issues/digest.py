@@ -209,13 +209,22 @@ def _lock_claimed(inbox_ids: list[int]):
     (it locks the first rows it sees before choosing among them), and skipping would leave them counted but not
     digested, again and again until they were set aside. A row another worker digested meanwhile is gone when the
     wait ends, and is not returned."""
-    return list(
+    rows = (
         pending_rows()
         .filter(id__in=inbox_ids)
         .order_by("id")
         .select_for_update()
         .values_list("id", "project_id", "event_id", "received_at", "payload")
     )
+    if connection.vendor != "postgresql":
+        return list(rows)
+    # Read in binary: as text the server hex-encodes every payload and the client decodes it, measured at 2.5
+    # times the client's CPU of binary for a batch's payloads.
+    sql, params = rows.query.sql_with_params()
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
+        return cursor.fetchall()
 
 
 def _digest_in_transaction(inbox_ids: list[int]) -> BatchResult:
