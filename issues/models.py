@@ -12,10 +12,14 @@ import orjson
 import zstandard
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce, Concat, Upper
 from django.utils import timezone
 
 from projects.models import Project
 
+# Joins the fields of Issue.search_document: a control character that search queries never keep.
+SEARCH_SEPARATOR = "\x1f"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # Level 1: measured 40% cheaper than 3 on 11 KB events, for 3% more bytes; every event is compressed.
 ZSTD_LEVEL = 1
@@ -102,6 +106,24 @@ class Issue(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_in_release = models.CharField(max_length=250, blank=True, default="")
     muted_until = models.DateTimeField(null=True, blank=True)
+    # What free-text search looks in (issues/search.py): title, culprit and exception value, upper-cased and
+    # joined by a separator no query contains. Stored by the database, so that a search that many issues match
+    # compares this text instead of rebuilding it from three columns for every candidate row; PostgreSQL indexes
+    # it with trigrams (migration 0008).
+    search_document = models.GeneratedField(
+        expression=Upper(
+            Concat(
+                "title",
+                models.Value(SEARCH_SEPARATOR),
+                "culprit",
+                models.Value(SEARCH_SEPARATOR),
+                Coalesce(KeyTextTransform("value", "metadata"), models.Value(""), output_field=models.TextField()),
+                output_field=models.TextField(),
+            )
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "short_id"], name="issue_short_id_per_project")]

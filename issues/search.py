@@ -7,8 +7,8 @@ A query is free text plus `key:value` terms, e.g. `is:unresolved level:error env
   that carried that tag, through the per-issue tag facets (IssueTag) that digest keeps (it records each event's
   release, environment, level and server_name as tags too), so no query ever scans Event rows;
 - the remaining words must each occur (case-insensitively) in the title, culprit or exception value (the
-  message) of the issue: in its search document, those three upper-cased and joined, which on PostgreSQL a
-  trigram index serves (migration 0005), so free text never reads every issue of a project.
+  message) of the issue: in `Issue.search_document`, those three upper-cased and joined, stored by the database,
+  which on PostgreSQL a trigram index serves (migration 0008), so free text never reads every issue of a project.
 Values may be quoted: `environment:"staging eu"`, `"connection reset"`. Nothing in a query is an error: unknown
 `is:` values simply match nothing, so a typo shows an empty list instead of a failure.
 """
@@ -16,16 +16,13 @@ Values may be quoted: `environment:"staging eu"`, `"connection reset"`. Nothing 
 import shlex
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, QuerySet, TextField, Value
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Coalesce, Concat, Upper
+from django.db.models import Exists, OuterRef, QuerySet, Value
+from django.db.models.functions import Upper
 
-from issues.models import Issue, IssueTag
+from issues.models import SEARCH_SEPARATOR, Issue, IssueTag
 
 MAX_TERMS = 20  # a query longer than this is cut: each term is one more predicate for the database
 MAX_TERM_LENGTH = 200
-# Joins the document's fields: a control character no query keeps (see _split), so no phrase matches across them.
-DOCUMENT_SEPARATOR = "\x1f"
 
 
 @dataclass
@@ -38,7 +35,7 @@ class IssueQuery:
 
 def _split(text: str) -> list[str]:
     # Postgres refuses NUL in text (no title or tag can contain one anyway); the separator never joins words.
-    text = text.replace("\x00", "").replace(DOCUMENT_SEPARATOR, " ")
+    text = text.replace("\x00", "").replace(SEARCH_SEPARATOR, " ")
     try:
         parts = shlex.split(text)
     except ValueError:  # an unbalanced quote: fall back to plain whitespace splitting
@@ -62,22 +59,6 @@ def parse_query(text: str) -> IssueQuery:
     return query
 
 
-def search_document():
-    """The text free-text words are looked for in. Migration 0005 indexes exactly this expression on PostgreSQL
-    (`gin_trgm_ops`): change one and the other must change with it, or searches fall back to reading every row."""
-    return Upper(
-        Concat(
-            "title",
-            Value(DOCUMENT_SEPARATOR),
-            "culprit",
-            Value(DOCUMENT_SEPARATOR),
-            Coalesce(KeyTextTransform("value", "metadata"), Value(""), output_field=TextField()),
-            output_field=TextField(),
-        ),
-        output_field=TextField(),
-    )
-
-
 def filter_issues(issues: QuerySet, query: IssueQuery) -> QuerySet:
     """`issues` narrowed to those matching `query` (several values of one key match any of them)."""
     if query.statuses:
@@ -89,8 +70,6 @@ def filter_issues(issues: QuerySet, query: IssueQuery) -> QuerySet:
         by_key.setdefault(key, []).append(value)
     for key, values in by_key.items():
         issues = issues.filter(Exists(IssueTag.objects.filter(issue=OuterRef("pk"), key=key, value__in=values)))
-    if query.words:
-        issues = issues.alias(search_document=search_document())
     for word in query.words:
         # Upper-cased by the database, as the document is, so both sides agree on every alphabet.
         issues = issues.filter(search_document__contains=Upper(Value(word)))

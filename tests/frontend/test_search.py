@@ -54,12 +54,12 @@ def test_free_text_search_uses_the_trigram_index_on_postgresql(project):
     make_issue(project, title="TimeoutError: upstream")
     migrated_indexes = connection.introspection.get_constraints(connection.cursor(), Issue._meta.db_table)
     if connection.vendor != "postgresql":
-        assert "issue_search_trigram" not in migrated_indexes  # PostgreSQL only; SQLite keeps scanning
+        assert "issue_search_document_trigram" not in migrated_indexes  # PostgreSQL only; SQLite keeps scanning
         assert search_issues(None, "timeout").count() == 1
         return
-    assert "issue_search_trigram" in migrated_indexes
+    assert "issue_search_document_trigram" in migrated_indexes
     with transaction.atomic(), connection.cursor() as cursor:
         # A test table is tiny, so a sequential scan would win on cost; forbid it to see whether the index fits.
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = search_issues(None, "timeout").explain()
-    assert "issue_search_trigram" in plan, plan
+    assert "issue_search_document_trigram" in plan, plan
