@@ -85,7 +85,8 @@ def warn_about_stock(sku, secret_token):
     logging.getLogger("shop.stock").error("Stock of %s is out", sku)
 
 
-def capture_with_stacktrace(transport) -> list[dict]:
+def init_sdk(transport, **options) -> None:
+    """The SDK as the shop in these cases configures it, sending to `transport`."""
     sentry_sdk.init(
         dsn="http://public@127.0.0.1:9/1",
         transport=transport,
@@ -93,8 +94,12 @@ def capture_with_stacktrace(transport) -> list[dict]:
         environment="production",
         server_name="web-1",
         include_local_variables=True,
-        attach_stacktrace=True,
+        **options,
     )
+
+
+def capture_with_stacktrace(transport) -> list[dict]:
+    init_sdk(transport, attach_stacktrace=True)
     from tests.issues import sdk_events
 
     sdk_events.warn_about_stock("SKU-7", secret_token="tok-123456")
@@ -112,15 +117,7 @@ def write_case(name: str, event: dict) -> None:
 
 def main():
     transport = KeepingTransport()
-    sentry_sdk.init(
-        dsn="http://public@127.0.0.1:9/1",
-        transport=transport,
-        release="shop@1.4.2",
-        environment="production",
-        server_name="web-1",
-        include_local_variables=True,
-        default_integrations=True,
-    )
+    init_sdk(transport, default_integrations=True)
     # Through the imported module, so that frames name it as an application would ("tests.issues.sdk_events").
     from tests.issues import sdk_events
 
