@@ -27,7 +27,7 @@ from django.db import DatabaseError
 
 from ingest import outcomes, spool
 from ingest.auth import key_from_dsn, key_from_request
-from ingest.cleaning import clean_payload, dumps, parse_uuid
+from ingest.cleaning import clean_payload, parse_uuid, with_event_id
 from ingest.decoding import decoder_for, unwrap_store_body
 from ingest.envelope import EnvelopeParser
 from ingest.errors import BadRequest, Forbidden, IngestError, TooLarge, Unauthorized, Unavailable
@@ -36,7 +36,7 @@ from ingest.limits import MAX_ENVELOPE_BYTES, MAX_ENVELOPE_COMPRESSED_BYTES, MAX
 from ingest.quotas import gate
 from ingest.rows import InboxRow
 from issues.models import InboxItem
-from projects.keys import KeyGrant, cached_grant, project_for_key
+from projects.keys import KeyGrant, cached_grant, grant_while_database_is_down, project_for_key
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,9 @@ class IngestRequest:
             try:
                 grant = await sync_to_async(project_for_key)(project_id, public_key)
             except DatabaseError:
-                # The database is down: a key seen before still counts (its events go to the disk spool).
-                hit, grant = cached_grant(project_id, public_key, stale_ok=True)
+                # The database is down: a key seen before, here or by another process, still counts (its events go
+                # to the disk spool).
+                hit, grant = await sync_to_async(grant_while_database_is_down)(project_id, public_key)
                 if not hit:
                     log.warning("ingest: cannot check a key, the database is unavailable")
                     raise Unavailable("cannot check the key right now") from None
@@ -173,18 +174,17 @@ class IngestRequest:
         received_at = datetime.now(UTC)
         rows, event_id = [], None
         for item_type, raw in kept:
-            data, stored = clean_payload(raw)
-            item_id = parse_uuid(data.get("event_id"))
+            stored, sent_id = clean_payload(raw)
+            item_id = parse_uuid(sent_id)
             if item_id is None:
                 # A missing or malformed id (say "../../x") is replaced, never used; the stored JSON says so too.
                 item_id = (header_event_id if item_type == "event" else None) or uuid.uuid4()
-                data["event_id"] = item_id.hex
-                stored = None
+                stored = with_event_id(stored, item_id.hex)
             if item_type == "event":
                 event_id = item_id
             # Packed here, not on the writer thread: every request does its own share in parallel with the others,
             # while the writer thread is the one place a process's commits pass through.
-            rows.append(InboxRow(project_id, item_type, item_id, received_at, InboxItem.pack(stored or dumps(data))))
+            rows.append(InboxRow(project_id, item_type, item_id, received_at, InboxItem.pack(stored)))
         if rows:
             if not await self.commit(rows):
                 raise Unavailable("cannot store events right now")

@@ -3,18 +3,28 @@
 Answers come from a small per-process cache so that the hot path costs no query: a key revoked or changed in
 this process is dropped at once (signals.py), in other processes within KEY_CACHE_SECONDS (30 s by default).
 Misses are cached too, briefly, so that a client hammering with a wrong key costs one query per few seconds.
+
+Every grant read from the database is also copied to the shared cache (Redis in production), for one purpose:
+while the database is down, a web process that has not seen a key yet (there are several, each with its own
+cache) can still honour it, so its events go to the disk spool instead of being refused.
 """
 
+import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 
 from projects.models import ProjectKey
 
+log = logging.getLogger(__name__)
+
 NEGATIVE_CACHE_SECONDS = 5
 MAX_ENTRIES = 10_000
+# How long a shared copy lasts: an outage that outlasts a day of no traffic from a key is not worth covering.
+SHARED_GRANT_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,8 @@ def project_for_key(project_id: int, public_key: str) -> KeyGrant | None:
     if hit is not None and hit[0] > now:
         return hit[1]
     grant = _load(project_id, public_key)
+    if grant is not None:
+        _share(public_key, grant)
     ttl = settings.TRACEHOUND["KEY_CACHE_SECONDS"] if grant else NEGATIVE_CACHE_SECONDS
     with _lock:
         if len(_cache) >= MAX_ENTRIES:
@@ -62,10 +74,41 @@ def cached_grant(project_id: int, public_key: str, stale_ok: bool = False) -> tu
     return False, None
 
 
+def grant_while_database_is_down(project_id: int, public_key: str) -> tuple[bool, KeyGrant | None]:
+    """Like `cached_grant(stale_ok=True)`, falling back on the copy any process shared; for a thread, not the
+    event loop (the shared cache is a network round trip)."""
+    hit, grant = cached_grant(project_id, public_key, stale_ok=True)
+    if hit:
+        return hit, grant
+    try:
+        shared = cache.get(_shared_key(public_key))
+    except Exception:  # the shared cache is down too: nothing more to go on
+        log.warning("keys: the shared cache is unavailable as well")
+        return False, None
+    if shared is None or shared[0] != project_id:
+        return False, None
+    return True, KeyGrant(*shared)
+
+
+def _shared_key(public_key: str) -> str:
+    return f"tracehound:grant:{public_key}"
+
+
+def _share(public_key: str, grant: KeyGrant) -> None:
+    try:
+        cache.set(_shared_key(public_key), astuple(grant), timeout=SHARED_GRANT_SECONDS)
+    except Exception:
+        log.warning("keys: could not share a key grant through the cache", exc_info=True)
+
+
 def forget_key(public_key: str) -> None:
     with _lock:
         for cache_key in [k for k in _cache if k[1] == public_key]:
             del _cache[cache_key]
+    try:
+        cache.delete(_shared_key(public_key))
+    except Exception:
+        log.warning("keys: could not drop a shared key grant", exc_info=True)
 
 
 def forget_all() -> None:

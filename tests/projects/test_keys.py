@@ -62,3 +62,28 @@ def test_project_quotas_travel_with_the_grant(project, project_key):
 def test_dsn_is_built_from_the_base_url(settings, project, project_key):
     settings.TRACEHOUND = {**settings.TRACEHOUND, "BASE_URL": "https://errors.example.com/th"}
     assert project_key.dsn == f"https://{project_key.public_key}@errors.example.com/th/{project.id}"
+
+
+def test_a_process_that_never_saw_a_key_honours_it_from_the_shared_copy_while_the_database_is_down(
+    team, project, project_key
+):
+    # Another web process looked the key up; this one has nothing cached (its own cache is emptied here).
+    keys.project_for_key(project.id, project_key.public_key)
+    keys.forget_all()
+    assert keys.cached_grant(project.id, project_key.public_key, stale_ok=True) == (False, None)
+    hit, grant = keys.grant_while_database_is_down(project.id, project_key.public_key)
+    assert hit and grant == keys.KeyGrant(project.id, project_key.id, None, None, None, None)
+    # The copy names its project: it grants nothing elsewhere.
+    other, _ = create_project(team, "Frontend")
+    assert keys.grant_while_database_is_down(other.id, project_key.public_key) == (False, None)
+
+
+def test_revoking_a_key_drops_its_shared_copy(project, project_key):
+    keys.project_for_key(project.id, project_key.public_key)
+    project_key.revoke()
+    keys.forget_all()
+    assert keys.grant_while_database_is_down(project.id, project_key.public_key) == (False, None)
+
+
+def test_a_key_never_seen_anywhere_is_not_honoured_while_the_database_is_down(project, project_key):
+    assert keys.grant_while_database_is_down(project.id, project_key.public_key) == (False, None)
