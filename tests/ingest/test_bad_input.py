@@ -188,6 +188,7 @@ def test_a_10_gb_bomb_is_413_within_a_second_with_flat_memory(project_key, encod
         (event_envelope(b'{"message": '), ""),
         (event_envelope(b"[1, 2, 3]"), ""),
         (event_envelope(b'"a string"'), ""),
+        (event_envelope(b'\xef\xbb\xbf{"message": "a byte order mark"}'), ""),
         (event_envelope(b"[" * 100_000 + b"]" * 100_000), ""),
         (event_envelope(b'{"a":' * 100_000 + b"1" + b"}" * 100_000), ""),
         (b'{}\n{"type":"event","length":100}\n{"message":"short"}\n', ""),  # length longer than payload
