@@ -285,12 +285,7 @@ def _without_stored_events(prepared: list[Prepared]) -> tuple[list[Prepared], li
     """Split off events already stored (a client resending after digest): their inbox rows go, nothing is counted."""
     if not prepared:
         return [], []
-    stored = set(
-        Event.objects.filter(
-            project_id__in={item.project_id for item in prepared},
-            event_id__in=[item.event_id for item in prepared],
-        ).values_list("project_id", "event_id")
-    )
+    stored = _stored_event_ids(prepared)
     fresh, duplicates, seen = [], [], set()
     for item in prepared:
         identity = (item.project_id, item.event_id)
@@ -300,6 +295,25 @@ def _without_stored_events(prepared: list[Prepared]) -> tuple[list[Prepared], li
             seen.add(identity)
             fresh.append(item)
     return fresh, duplicates
+
+
+def _stored_event_ids(prepared: list[Prepared]) -> set[tuple[int, uuid.UUID]]:
+    if connection.vendor != "postgresql":
+        return set(
+            Event.objects.filter(
+                project_id__in={item.project_id for item in prepared},
+                event_id__in=[item.event_id for item in prepared],
+            ).values_list("project_id", "event_id")
+        )
+    # Two binary arrays: the ORM's IN list prepared each of a batch's 500 ids in Python, 7% of a worker's time.
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            f"SELECT project_id, event_id FROM {Event._meta.db_table} WHERE (project_id, event_id) IN "
+            "(SELECT * FROM unnest(%b::bigint[], %b::uuid[]))",
+            [[item.project_id for item in prepared], [item.event_id for item in prepared]],
+        )
+        return set(cursor.fetchall())
 
 
 def _groupings(keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
