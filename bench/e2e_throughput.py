@@ -90,13 +90,16 @@ def all_digested(project_id: int, events: int) -> bool:
     return pending == 0 and stored + set_aside >= events
 
 
-def run(events: int, workers_count: int, concurrency: int, envelopes_per_run: int) -> dict:
+def run(events: int, workers_count: int, concurrency: int, envelopes_per_run: int, web_processes: int | None) -> dict:
     reset_tables()
     cache.delete(QUEUED_FLAG)  # a flag left by an earlier run would hold back the first digest task
     project, key = make_project()
     bodies = unique_bodies(realistic_envelopes(project.id, key.public_key, envelopes_per_run), events)
     tmp = Path(tempfile.mkdtemp(prefix="th-e2e-bench-"))
-    server = start_server(tmp, {"LOG_LEVEL": "WARNING"})
+    server_env = {"LOG_LEVEL": "WARNING"}
+    if web_processes:
+        server_env["WEB_CONCURRENCY"] = str(web_processes)
+    server = start_server(tmp, server_env)
     workers = start_workers(workers_count, tmp)
     try:
         server_pids = process_tree(server.process.pid)
@@ -153,13 +156,14 @@ def main():
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts, one run each")
     parser.add_argument("--concurrency", type=int, default=8, help="client connections")
     parser.add_argument("--envelopes", type=int, default=300, help="distinct sentry-sdk events to generate")
+    parser.add_argument("--web-processes", type=int, help="the server's processes (default: as the tests start it)")
     args = parser.parse_args()
     if connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
         sys.exit("run on the production shape: DATABASE_URL (a scratch Postgres database) and REDIS_URL")
     call_command("migrate", verbosity=0)
     try:
         for workers in args.workers:
-            print(json.dumps(run(args.events, workers, args.concurrency, args.envelopes)), flush=True)
+            print(json.dumps(run(args.events, workers, args.concurrency, args.envelopes, args.web_processes)), flush=True)
     finally:
         reset_tables()
 
