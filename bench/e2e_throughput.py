@@ -163,7 +163,9 @@ def main():
     call_command("migrate", verbosity=0)
     try:
         for workers in args.workers:
-            print(json.dumps(run(args.events, workers, args.concurrency, args.envelopes, args.web_processes)), flush=True)
+            print(
+                json.dumps(run(args.events, workers, args.concurrency, args.envelopes, args.web_processes)), flush=True
+            )
     finally:
         reset_tables()
 

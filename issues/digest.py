@@ -69,6 +69,7 @@ class BatchResult:
     stored: int = 0
     duplicates: int = 0
     failed: int = 0
+    orphans: int = 0
     new_issues: int = 0
     changed: dict[int, set[int]] = field(default_factory=dict)  # project id -> issue ids
 
@@ -77,6 +78,7 @@ class BatchResult:
         self.stored += other.stored
         self.duplicates += other.duplicates
         self.failed += other.failed
+        self.orphans += other.orphans
         self.new_issues += other.new_issues
 
 
@@ -234,7 +236,11 @@ def _digest_in_transaction(inbox_ids: list[int]) -> BatchResult:
     scrub_ip = dict(Project.objects.filter(id__in={row[1] for row in rows}).values_list("id", "scrub_ip_addresses"))
     prepared: list[Prepared] = []
     failures: dict[int, Exception] = {}
+    orphans: list[int] = []  # rows of projects deleted since ingest accepted them
     for inbox_id, project_id, event_id, received_at, payload in rows:
+        if project_id not in scrub_ip:
+            orphans.append(inbox_id)
+            continue
         try:
             prepared.append(
                 prepare(
@@ -251,7 +257,9 @@ def _digest_in_transaction(inbox_ids: list[int]) -> BatchResult:
             failures[inbox_id] = error
 
     fresh, duplicates = _without_stored_events(prepared)
-    result = BatchResult(claimed=len(rows), stored=len(fresh), duplicates=len(duplicates), failed=len(failures))
+    result = BatchResult(
+        claimed=len(rows), stored=len(fresh), duplicates=len(duplicates), failed=len(failures), orphans=len(orphans)
+    )
     transitions: list[IssueTransition] = []
     if fresh:
         result.new_issues = _assign_issues(fresh, transitions)
@@ -261,7 +269,7 @@ def _digest_in_transaction(inbox_ids: list[int]) -> BatchResult:
         _upsert_tags(fresh)
     if transitions:
         IssueTransition.objects.bulk_create(transitions)
-    _delete_inbox_rows([item.inbox_id for item in fresh] + duplicates)
+    _delete_inbox_rows([item.inbox_id for item in fresh] + duplicates + orphans)
     if failures:
         record_failures(failures)
 

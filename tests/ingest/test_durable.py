@@ -15,6 +15,7 @@ from django.db import connection
 from ingest import spool
 from ingest.inbox import insert_rows, writer
 from ingest.rows import InboxRow
+from issues.digest import digest_until_empty
 from issues.models import Event, InboxItem
 from projects.models import IngestOutcome
 from projects.services import create_project
@@ -61,11 +62,23 @@ def test_replay_opens_only_uuid_named_files_and_sets_damaged_ones_aside(project)
     assert not InboxItem.objects.exists()
 
 
-def test_rows_of_a_deleted_project_do_not_block_the_others(team, project):
+def test_rows_of_a_deleted_project_do_not_block_the_others_and_digest_drops_them(team, project):
     gone, _ = create_project(team, "Gone")
     rows = [row(project.id), row(gone.id)]
-    gone.delete()
+    gone_id = gone.id
+    gone.delete()  # after its key was checked: the rows are on their way
     insert_rows(rows)
+    assert sorted(InboxItem.objects.values_list("project_id", flat=True)) == sorted([project.id, gone_id])
+    result = digest_until_empty()
+    assert (result.stored, result.orphans, result.failed) == (1, 1, 0)
+    assert not InboxItem.objects.exists()
+    assert list(Event.objects.values_list("project_id", flat=True)) == [project.id]
+
+
+def test_deleting_a_project_deletes_its_pending_rows(team, project):
+    gone, _ = create_project(team, "Gone")
+    insert_rows([row(project.id), row(gone.id)])
+    gone.delete()
     assert list(InboxItem.objects.values_list("project_id", flat=True)) == [project.id]
 
 
