@@ -3,8 +3,9 @@
 Requests hand their rows to `InboxWriter.submit` and wait for the answer; the writer thread takes everything
 waiting, commits it with one multi-row INSERT (its own transaction: one round trip on PostgreSQL), tells digest
 (`DigestSignal`, at most every SIGNAL_SECONDS) and only then wakes the requests (which answer 200), one wake-up
-per batch. While a commit waits for PostgreSQL's WAL flush, the next requests queue up, so batches grow with the
-load: one commit carries several events, which is what lets a process accept well over a thousand a second.
+per batch. While a commit waits for PostgreSQL's WAL flush, the next requests queue up, and requests answered
+together are waited for a moment (`submit`), so batches grow with the load: one commit carries several events,
+which is what lets a process accept well over a thousand a second.
 
 One thread per process, on PostgreSQL too. Two threads (one inserting while the other waits for its commit)
 measured better while the request path was heavier; since it got lighter, one thread costs 0.78 ms of process CPU
@@ -44,6 +45,8 @@ TICK_SECONDS = 0.25
 OUTCOME_FLUSH_SECONDS = 1.0
 REPLAY_SECONDS = 2.0
 SIGNAL_SECONDS = 0.2
+# How long rows wait on the event loop for the requests answered with the previous batch (InboxWriter.submit).
+COMMIT_DELAY_SECONDS = 0.002
 
 
 INSERT_HEAD = (
@@ -144,6 +147,10 @@ class InboxWriter:
     def __init__(self):
         self._condition = threading.Condition()
         self._waiting: list[tuple[list[InboxRow], asyncio.Future]] = []
+        # On the event loop (a server process runs one): submitted, not yet handed to the thread (see submit).
+        self._forming: list[tuple[list[InboxRow], asyncio.Future]] = []
+        self._hand_over_timer: asyncio.TimerHandle | None = None
+        self._last_batch_requests = 0  # written by the thread, read on the loop
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._last_flush = 0.0
@@ -151,13 +158,34 @@ class InboxWriter:
 
     def submit(self, rows: list[InboxRow]) -> asyncio.Future:
         """A future of the running event loop that becomes True once `rows` are committed or spooled, False if
-        neither was possible. A caller that stops waiting cancels it; the rows are still written."""
-        future = asyncio.get_running_loop().create_future()
+        neither was possible. A caller that stops waiting cancels it; the rows are still written.
+
+        Group commit, with a short wait. A commit costs PostgreSQL about 0.2 ms of CPU and this thread 0.1 ms
+        whatever its size, a row only a quarter of that. Requests answered together come back together (clients
+        on keep-alive connections send their next event at once), but the loop reads them one after the other:
+        handed over as they came, the first would be committed alone and the others in the next commit, again and
+        again. So rows wait on the loop until as many requests have submitted as the previous batch answered, or
+        for COMMIT_DELAY_SECONDS. A lone client (a previous batch of one request) never waits. Measured at
+        concurrency 8: 2.6-3.5 requests per commit instead of 1.1-2.1, and 15-30% less CPU per event in the
+        server and in PostgreSQL (bench/README.md, Ingest)."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._forming.append((rows, future))
+        if len(self._forming) >= self._last_batch_requests:
+            self._hand_over()
+        elif self._hand_over_timer is None:
+            self._hand_over_timer = loop.call_later(COMMIT_DELAY_SECONDS, self._hand_over)
+        return future
+
+    def _hand_over(self) -> None:
+        if self._hand_over_timer is not None:
+            self._hand_over_timer.cancel()
+            self._hand_over_timer = None
+        forming, self._forming = self._forming, []
         with self._condition:
             self._start_locked()
-            self._waiting.append((rows, future))
+            self._waiting.extend(forming)
             self._condition.notify()
-        return future
 
     def start(self) -> None:
         """Start the thread without rows, so that spooled files are replayed and counts flushed."""
@@ -210,6 +238,7 @@ class InboxWriter:
             connection.close()
 
     def _write(self, batch: list[tuple[list[InboxRow], asyncio.Future]]) -> None:
+        self._last_batch_requests = len(batch)
         rows = [row for rows, _ in batch for row in rows]
         ok = False
         try:
