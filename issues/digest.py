@@ -33,7 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from issues import escalation, sketch
-from issues.claim import claim_again, claim_next, pending_rows, record_failures
+from issues.claim import Claim, claim_again, claim_next, count_unfinished, finish_claim, pending_rows, record_failures
 from issues.grouping import GROUPING_VERSION, GroupingKey, grouping_key
 from issues.live import project_changed
 from issues.models import Event, Grouping, InboxItem, Issue, IssueHourlyCount, IssueTag, IssueTransition
@@ -148,29 +148,31 @@ def prepare(inbox_id, project_id, event_id, received_at, payload, *, scrub_ip_ad
 
 def digest_batch(limit: int | None = None) -> BatchResult:
     """Digest the next pending events: up to `limit` never tried, or one that was tried before, alone."""
-    inbox_ids = claim_next(limit or batch_size())
-    if not inbox_ids:
+    claim = claim_next(limit or batch_size())
+    if claim is None:
         return BatchResult()
-    result = _digest_claimed(inbox_ids)
+    result = _digest_claimed(claim)
     # What this round took on, counting rows another worker took meanwhile: callers judge the backlog by it.
-    result.claimed = len(inbox_ids)
+    result.claimed = len(claim.inbox_ids)
     return result
 
 
-def _digest_claimed(inbox_ids: list[int]) -> BatchResult:
+def _digest_claimed(claim: Claim) -> BatchResult:
     try:
         with transaction.atomic():
-            return _digest_in_transaction(inbox_ids)
+            return _digest_in_transaction(claim)
     except Exception as error:
+        count_unfinished(claim)
+        inbox_ids = claim.inbox_ids
         if len(inbox_ids) == 1:
             logger.warning("digest of inbox item %s failed", inbox_ids[0], exc_info=True)
-            record_failures({inbox_ids[0]: error})
+            record_failures({inbox_ids[0]: error}, Claim(inbox_ids))
             return BatchResult(claimed=1, failed=1)
         logger.warning("digest batch of %s events failed; retrying them one by one", len(inbox_ids), exc_info=True)
         result = BatchResult()
         for inbox_id in inbox_ids:
             if claim_again(inbox_id):
-                result.add(_digest_claimed([inbox_id]))
+                result.add(_digest_claimed(Claim([inbox_id])))
         return result
 
 
@@ -229,8 +231,9 @@ def _lock_claimed(inbox_ids: list[int]):
         return cursor.fetchall()
 
 
-def _digest_in_transaction(inbox_ids: list[int]) -> BatchResult:
-    rows = _lock_claimed(inbox_ids)
+def _digest_in_transaction(claim: Claim) -> BatchResult:
+    rows = _lock_claimed(claim.inbox_ids)
+    finish_claim(claim)
     if not rows:
         return BatchResult()
     scrub_ip = dict(Project.objects.filter(id__in={row[1] for row in rows}).values_list("id", "scrub_ip_addresses"))
@@ -271,7 +274,7 @@ def _digest_in_transaction(inbox_ids: list[int]) -> BatchResult:
         IssueTransition.objects.bulk_create(transitions)
     _delete_inbox_rows([item.inbox_id for item in fresh] + duplicates + orphans)
     if failures:
-        record_failures(failures)
+        record_failures(failures, claim)
 
     for item in fresh:
         result.changed.setdefault(item.project_id, set()).add(item.issue_id)

@@ -8,8 +8,19 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from issues.claim import claim_next
 from issues.digest import digest_batch, digest_until_empty
-from issues.models import ZSTD_MAGIC, Event, Grouping, InboxItem, Issue, IssueHourlyCount, IssueTag, IssueTransition
+from issues.models import (
+    ZSTD_MAGIC,
+    Event,
+    Grouping,
+    InboxClaim,
+    InboxItem,
+    Issue,
+    IssueHourlyCount,
+    IssueTag,
+    IssueTransition,
+)
 from issues.signals import transitions_committed
 
 from .conftest import exception_event
@@ -105,6 +116,29 @@ def test_a_poison_event_is_retried_then_set_aside_and_others_go_through(inbox, s
     assert (bad.attempts, bad.set_aside) == (2, True)
     assert digest_batch().claimed == 0  # set aside: not claimed again, but kept
     assert Issue.objects.get().times_seen == 1
+
+
+def test_a_batch_attempt_is_one_claim_row_not_an_update_of_each_event(inbox):
+    items = [inbox(exception_event()) for _ in range(3)]
+    claim = claim_next(10)
+    assert claim.inbox_ids == [item.id for item in items]
+    assert list(InboxClaim.objects.values_list("inbox_ids", flat=True)) == [claim.inbox_ids]
+    assert set(InboxItem.objects.values_list("attempts", flat=True)) == {0}  # the payload rows are not rewritten
+    digest_until_empty()
+    assert not InboxClaim.objects.exists() and not InboxItem.objects.exists()
+    assert Event.objects.count() == 3
+
+
+def test_the_rows_of_a_batch_that_did_not_finish_count_an_attempt_and_are_retried_alone(inbox):
+    items = [inbox(exception_event()) for _ in range(3)]
+    claim_next(10)  # its worker dies here: no digest transaction ever commits
+    retry = claim_next(10)
+    assert retry.inbox_ids == [items[0].id] and retry.claim_id is None
+    assert list(InboxItem.objects.order_by("id").values_list("attempts", flat=True)) == [2, 1, 1]
+    assert not InboxClaim.objects.exists()
+    result = digest_until_empty()
+    assert (result.stored, result.failed) == (3, 0)
+    assert not InboxItem.objects.exists()
 
 
 def test_a_resolved_issue_regresses_and_a_mute_expires(inbox):
