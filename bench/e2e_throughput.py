@@ -37,6 +37,7 @@ from django.db import connection  # noqa: E402
 
 from bench.digest_throughput import backend_pids, cpu_seconds, peak_rss_mb, reset_tables, start_workers  # noqa: E402
 from bench.ingest_bench import make_project, realistic_envelopes, unique_bodies  # noqa: E402
+from bench.machine import reference_us  # noqa: E402
 from config.management.commands.status import project_stats  # noqa: E402
 from issues.tasks import QUEUED_FLAG  # noqa: E402
 from tests.e2e.conftest import start_server, stop_process  # noqa: E402
@@ -92,6 +93,7 @@ def all_digested(project_id: int, events: int) -> bool:
 
 def run(events: int, workers_count: int, concurrency: int, envelopes_per_run: int, web_processes: int | None) -> dict:
     reset_tables()
+    reference = round(reference_us(), 1)
     cache.delete(QUEUED_FLAG)  # a flag left by an earlier run would hold back the first digest task
     project, key = make_project()
     bodies = unique_bodies(realistic_envelopes(project.id, key.public_key, envelopes_per_run), events)
@@ -147,6 +149,7 @@ def run(events: int, workers_count: int, concurrency: int, envelopes_per_run: in
         "server_processes": len(server_pids),
         "peak_rss_mb": {name: [round(value) for value in values] for name, values in rss.items()},
         "load_average_at_end": os.getloadavg(),
+        "reference_us_before_and_after": [reference, round(reference_us(), 1)],
     }
 
 

@@ -232,6 +232,7 @@ def main():
     configure_django()
     from django.db import connection
 
+    from bench.machine import reference_us
     from issues.models import InboxItem
 
     project, key = make_project()
@@ -266,9 +267,9 @@ def main():
         server_pids, database_pids = process_tree(server.pid), postgres_pids()
         print(
             "| concurrency | accepted events/s | p50 ms | p95 ms | p99 ms | server CPU ms/event "
-            "| Postgres CPU ms/event | client CPU ms/event | server RSS MiB | load average |"
+            "| Postgres CPU ms/event | client CPU ms/event | server RSS MiB | load average | reference us |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for concurrency in args.concurrency:
             with connection.cursor() as cursor:
                 cursor.execute(f"TRUNCATE {InboxItem._meta.db_table}")
@@ -276,6 +277,7 @@ def main():
                 # pays for flushing the previous one's pages while it measures.
                 cursor.execute("CHECKPOINT")
             load = os.getloadavg()[0]
+            reference = reference_us()
             server_before = sum(cpu_seconds(pid) for pid in server_pids)
             database_before = sum(cpu_seconds(pid) for pid in database_pids)
             summary, client_cpu = run_wrk(port, prefix, concurrency, args.seconds)
@@ -292,7 +294,7 @@ def main():
                 f"| {summary['p95_us'] / 1000:.1f} | {summary['p99_us'] / 1000:.1f} "
                 f"| {server_cpu / accepted * 1000:.2f} | {database_cpu / accepted * 1000:.2f} "
                 f"| {client_cpu / accepted * 1000:.2f} | {rss_mib(server_pids):.0f} "
-                f"| {load:.1f} -> {os.getloadavg()[0]:.1f} |",
+                f"| {load:.1f} -> {os.getloadavg()[0]:.1f} | {reference:.0f} |",
                 flush=True,
             )
     finally:
