@@ -43,7 +43,8 @@ def _parser() -> simdjson.Parser:
 
 
 def _validated_event_id(raw: bytes) -> tuple[bool, object]:
-    """(True, the `event_id` value) if `raw` is strict JSON holding an object; (False, None) otherwise."""
+    """(True, the `event_id` value) if `raw` is strict JSON holding an object; (False, None) if it is not strict
+    JSON (the lenient reading decides). Raises BadRequest for strict JSON that is not an object."""
     if raw.startswith(UTF8_BOM):
         return False, None
     try:

@@ -45,7 +45,7 @@ TICK_SECONDS = 0.25
 OUTCOME_FLUSH_SECONDS = 1.0
 REPLAY_SECONDS = 2.0
 SIGNAL_SECONDS = 0.2
-# How long rows wait on the event loop for the requests answered with the previous batch (InboxWriter.submit).
+# How long rows wait on the event loop for the other requests expected in their commit (InboxWriter.submit).
 COMMIT_DELAY_SECONDS = 0.002
 
 

@@ -127,12 +127,12 @@ def _set_aside_unfinished(inbox_id: int) -> None:
     InboxItem.objects.filter(id=inbox_id).update(set_aside=True, last_error=note[:2000])
 
 
-def record_failures(failures: dict[int, Exception], claim: Claim) -> None:
-    """Record why these attempts failed; a row that used up its attempts is set aside. Inside the digest
-    transaction of `claim`: a batch's claim is deleted there, so its failed rows count their attempt here."""
+def record_failures(failures: dict[int, Exception], *, count_attempt: bool) -> None:
+    """Record why these attempts failed; a row that used up its attempts is set aside. `count_attempt` for rows
+    whose attempt only a claim recorded, and the claim is deleted with the digest transaction: it counts here."""
     limit = max_attempts()
     with transaction.atomic():
-        if claim.claim_id is not None:
+        if count_attempt:
             InboxItem.objects.filter(id__in=list(failures)).update(attempts=F("attempts") + 1)
         for inbox_id, error in failures.items():
             InboxItem.objects.filter(id=inbox_id).update(last_error=f"{type(error).__name__}: {error}"[:2000])

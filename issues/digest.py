@@ -167,7 +167,7 @@ def _digest_claimed(claim: Claim) -> BatchResult:
         inbox_ids = claim.inbox_ids
         if len(inbox_ids) == 1:
             logger.warning("digest of inbox item %s failed", inbox_ids[0], exc_info=True)
-            record_failures({inbox_ids[0]: error}, Claim(inbox_ids))
+            record_failures({inbox_ids[0]: error}, count_attempt=False)  # counted by count_unfinished
             return BatchResult(claimed=1, failed=1)
         logger.warning("digest batch of %s events failed; retrying them one by one", len(inbox_ids), exc_info=True)
         result = BatchResult()
@@ -284,7 +284,7 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
         IssueTransition.objects.bulk_create(transitions)
     _delete_inbox_rows([item.inbox_id for item in fresh] + duplicates + orphans)
     if failures:
-        record_failures(failures, claim)
+        record_failures(failures, count_attempt=claim.claim_id is not None)
 
     for item in fresh:
         result.changed.setdefault(item.project_id, set()).add(item.issue_id)
