@@ -128,9 +128,19 @@ DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=_d
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Longer than the channel layer's blocking pop, short enough that a Redis gone silent is noticed.
+CHANNEL_LAYER_READ_SECONDS = 30
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    # The channel layer waits for a socket's messages with a blocking pop of up to 5 s (channels_redis's
+    # brpop_timeout), and redis-py 8 gives up reading after 5 s by default: the read timed out before Redis
+    # answered, which ended the consumer and closed every idle websocket after about 5 s. Reads get longer.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_READ_SECONDS}]},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
