@@ -8,11 +8,13 @@ from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 
 from config.asgi import application
 from frontend.listing import PAGE_SIZE
+from frontend.live_sessions import SESSION_ENDED
 from frontend.routing import websocket_urlpatterns
 from issues import triage
 from issues.models import Issue
@@ -24,13 +26,19 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 ORIGIN = settings.TRACEHOUND["BASE_URL"].encode()
 
 
-def session_cookie(user) -> bytes:
+def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
+    return client
+
+
+def session_cookie(user_or_client) -> bytes:
+    client = user_or_client if isinstance(user_or_client, Client) else signed_in(user_or_client)
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
 
 
 async def connect(path: str, user=None, origin: bytes = ORIGIN):
+    """`user`: a user (signed in for this socket alone) or a signed-in test Client whose session the socket uses."""
     headers = [(b"origin", origin)]
     if user is not None:
         headers.append((b"cookie", await database_sync_to_async(session_cookie)(user)))
@@ -205,4 +213,35 @@ async def test_a_triage_action_reaches_open_lists_and_the_resolved_row_leaves(se
     html = await communicator.receive_from(timeout=5)  # published by the triage service once it committed
     assert f'<tr id="issue-{issue.pk}" hx-swap-oob="delete"></tr>' in html
     assert '<span id="issue-count" hx-swap-oob="true">0</span>' in html
+    await communicator.disconnect()
+
+
+async def test_logging_out_closes_the_sockets_of_that_session_only(setup, project):
+    browser = await database_sync_to_async(signed_in)(setup["member"])
+    communicator, connected = await connect(f"/ws/live/?project={project.pk}", browser)
+    other_device, other_connected = await connect(f"/ws/live/?project={project.pk}", setup["member"])
+    assert connected and other_connected
+    await database_sync_to_async(browser.post)("/accounts/logout/")
+    closed = await communicator.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": SESSION_ENDED}
+    await communicator.disconnect()
+    await publish(project.pk, [setup["issue"].pk])
+    assert "KeyError" in await other_device.receive_from(timeout=5)  # the user's other session still hears
+    await other_device.disconnect()
+
+
+@pytest.mark.parametrize(
+    "end_session",
+    [
+        pytest.param(lambda user: Session.objects.all().delete(), id="session deleted or expired"),
+        pytest.param(lambda user: (user.set_password("changed-pass-word"), user.save()), id="password changed"),
+        pytest.param(lambda user: type(user).objects.filter(pk=user.pk).update(is_active=False), id="deactivated"),
+    ],
+)
+async def test_a_session_ended_without_a_logout_gets_no_more_pushes(setup, project, end_session):
+    communicator, connected = await connect(f"/ws/live/?project={project.pk}", setup["member"])
+    assert connected
+    await database_sync_to_async(end_session)(setup["member"])
+    await publish(project.pk, [setup["issue"].pk])
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": SESSION_ENDED}
     await communicator.disconnect()
