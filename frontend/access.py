@@ -1,5 +1,6 @@
 """Who may see what in the UI: every page, API call and websocket goes through these, so a foreign id is a 404."""
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -15,6 +16,14 @@ def visible_project(user, project_id: int) -> Project:
     project = Project.objects.visible_to(user).filter(pk=project_id).first()
     if project is None:
         raise Http404("No such project")
+    return project
+
+
+def administered_project(user, project_id: int) -> Project:
+    """A project the user may change: 404 when they cannot see it, 403 when they see it without being its admin."""
+    project = visible_project(user, project_id)
+    if not Project.objects.administered_by(user).filter(pk=project.pk).exists():
+        raise PermissionDenied("Only an admin of the project's team can change it")
     return project
 
 

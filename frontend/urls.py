@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from frontend import api, triage_views, views
+from frontend import api, key_views, triage_views, views
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -15,6 +15,10 @@ urlpatterns = [
     path("issues/<int:issue_id>/events/<int:event_pk>/", views.issue, name="issue-event"),
     path("projects/<int:project_id>/issues/", views.project_issues, name="project-issues"),
     path("projects/<int:project_id>/settings/", views.project_settings, name="project-settings"),
+    path("projects/<int:project_id>/keys/", key_views.create_project_key, name="create-project-key"),
+    path(
+        "projects/<int:project_id>/keys/<int:key_id>/revoke/", key_views.revoke_project_key, name="revoke-project-key"
+    ),
     path("api/ui/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/ui/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/ui/issues/", api.IssueList.as_view(), name="api-issues"),

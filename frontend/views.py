@@ -17,7 +17,7 @@ from projects.services import active_key
 @login_required
 def home(request):
     projects = Project.objects.visible_to(request.user).order_by("name")
-    rows = [{"project": project, "dsn": active_key(project).dsn} for project in projects]
+    rows = [{"project": project, "key": active_key(project)} for project in projects]
     return render(request, "frontend/home.html", {"rows": rows})
 
 
@@ -89,9 +89,15 @@ def issue(request, issue_id: int, event_pk: int | None = None):
 @login_required
 def project_settings(request, project_id: int):
     project = access.visible_project(request.user, project_id)
-    dsn = active_key(project).dsn
+    key = active_key(project)
     return render(
         request,
         "frontend/project_settings.html",
-        {"project": project, "dsn": dsn, "base_url": settings.TRACEHOUND["BASE_URL"]},
+        {
+            "project": project,
+            "dsn": key.dsn if key else "",
+            "keys": project.keys.order_by("-is_active", "id"),
+            "can_manage": Project.objects.administered_by(request.user).filter(pk=project.pk).exists(),
+            "key_cache_seconds": settings.TRACEHOUND["KEY_CACHE_SECONDS"],
+        },
     )

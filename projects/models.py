@@ -55,6 +55,14 @@ class ProjectQuerySet(models.QuerySet):
             return self.all()
         return self.filter(teams__memberships__user=user).distinct()
 
+    def administered_by(self, user):
+        """The projects whose settings and keys `user` may change: as an admin of one of their teams."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(teams__memberships__user=user, teams__memberships__role=TeamMembership.Role.ADMIN).distinct()
+
 
 class Project(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="projects")

@@ -36,7 +36,11 @@ def create_project(team: Team, name: str, platform: str = "python") -> tuple[Pro
     return project, key
 
 
-def active_key(project: Project) -> ProjectKey:
-    """The project's oldest active key, creating one if every key was revoked."""
-    key = project.keys.filter(is_active=True).order_by("id").first()
-    return key or ProjectKey.objects.create(project=project)
+def active_key(project: Project) -> ProjectKey | None:
+    """The project's oldest active key; None when every key was revoked (a project may have none: making a new
+    one is a deliberate act, `create_key`)."""
+    return project.keys.filter(is_active=True).order_by("id").first()
+
+
+def create_key(project: Project, label: str = "") -> ProjectKey:
+    return ProjectKey.objects.create(project=project, label=label.strip() or "Default")

@@ -75,3 +75,13 @@ def test_createproject_before_bootstrap_or_with_unknown_team_is_a_clear_error():
     run("bootstrap")
     with pytest.raises(CommandError, match="no team 'nope'"):
         run("createproject", "Payments", "--team", "nope")
+
+
+@pytest.mark.django_db
+def test_bootstrap_makes_no_key_for_a_project_whose_keys_were_revoked():
+    first = json.loads(run("bootstrap", "--json"))
+    ProjectKey.objects.update(is_active=False)
+    again = json.loads(run("bootstrap", "--json"))
+    assert again["project_id"] == first["project_id"] and again["dsn"] is None
+    assert "every key of this project was revoked" in run("bootstrap")
+    assert not ProjectKey.objects.filter(is_active=True).exists()

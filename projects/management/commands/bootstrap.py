@@ -32,12 +32,15 @@ class Command(BaseCommand):
         team = ensure_default_team()
         add_member(team, user)
         project = team.projects.order_by("id").first()
-        key = active_key(project) if project else create_project(team, FIRST_PROJECT_NAME)[1]
+        if project is None:
+            project, key = create_project(team, FIRST_PROJECT_NAME)
+        else:
+            key = active_key(project)
 
         result = {"url": settings.TRACEHOUND["BASE_URL"] + "/", "username": ADMIN_USERNAME}
         if password is not None:
             result["password"] = password
-        result.update(project_id=key.project_id, dsn=key.dsn)
+        result.update(project_id=project.id, dsn=key.dsn if key else None)
         if options["json"]:
             self.stdout.write(json.dumps(result))
             return
@@ -48,4 +51,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  Password:   {password}   (shown once)")
         else:
             self.stdout.write("  Password:   unchanged (set when this user was created)")
-        self.stdout.write(f"  DSN:        {key.dsn}")
+        if key is None:
+            self.stdout.write(
+                "  DSN:        none: every key of this project was revoked; create one on its settings page"
+            )
+        else:
+            self.stdout.write(f"  DSN:        {key.dsn}")
