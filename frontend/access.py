@@ -1,11 +1,21 @@
 """Who may see what in the UI: every page, API call and websocket goes through these, so a foreign id is a 404."""
 
+import re
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
 from issues.models import Event, Issue
 from projects.models import Project
+
+ID = re.compile(r"[0-9]{1,18}")
+
+
+def parse_id(text: str) -> int | None:
+    """A database id written in a URL or form (ASCII digits that fit a bigint), or None for anything else:
+    `str.isdigit` accepts "²" and "٣", and a number past 64 bits overflows the database."""
+    return int(text) if ID.fullmatch(text) else None
 
 
 def visible_project_ids(user) -> list[int]:

@@ -71,9 +71,10 @@ class IssueList(APIView):
     def get(self, request):
         project = request.query_params.get("project", "")
         if project:
-            if not project.isdigit():
+            project_id = access.parse_id(project)
+            if project_id is None:
                 raise NotFound("No such project")
-            project_ids = [access.visible_project(request.user, int(project)).pk]
+            project_ids = [access.visible_project(request.user, project_id).pk]
         else:
             project_ids = access.visible_project_ids(request.user)
         params = listing.ListParams.from_querydict(request.query_params)

@@ -12,6 +12,7 @@ from django.db.models.functions import ExtractHour
 from django.urls import reverse
 from django.utils import timezone
 
+from frontend.access import parse_id
 from frontend.charts import sparkline
 from frontend.display import relative_time
 from issues.models import Issue, IssueHourlyCount
@@ -92,16 +93,31 @@ def _encode_cursor(issue: Issue, field: str) -> str:
     return f"{value.isoformat() if isinstance(value, datetime) else value}~{issue.pk}"
 
 
+def _cursor_position(field: str, cursor: str) -> tuple[datetime | int, int] | None:
+    """The (sort value, id) a cursor names, or None when it names none that the database could compare: not our
+    format, a time without a zone or beyond the representable once moved to UTC, a number past 64 bits."""
+    value_text, _, id_text = cursor.rpartition("~")
+    last_id = parse_id(id_text)
+    if last_id is None:
+        return None
+    if field not in DATETIME_SORT_FIELDS:
+        count = parse_id(value_text)  # a count fits the same digits as an id
+        return None if count is None else (count, last_id)
+    try:
+        value = datetime.fromisoformat(value_text)
+        if value.tzinfo is None:
+            return None
+        return value.astimezone(UTC), last_id
+    except (ValueError, OverflowError):
+        return None
+
+
 def _after_cursor(issues: QuerySet, field: str, cursor: str) -> QuerySet:
     """Issues after `cursor` in descending (field, id) order; an unreadable cursor means the first page."""
-    value_text, _, id_text = cursor.rpartition("~")
-    try:
-        last_id = int(id_text)
-        value = datetime.fromisoformat(value_text) if field in DATETIME_SORT_FIELDS else int(value_text)
-    except ValueError:
+    position = _cursor_position(field, cursor)
+    if position is None:
         return issues
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return issues
+    value, last_id = position
     return issues.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": last_id}))
 
 

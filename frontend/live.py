@@ -23,16 +23,12 @@ class Subscription:
     times_seen_at_open: int = 0
 
 
-def _int(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 19 else None
-
-
 def subscribe(user, query: dict[str, str]) -> Subscription | None:
     """The subscription a page asks for in its socket URL, or None when the user may not see it."""
     if not user or not user.is_authenticated:
         return None
     if "issue" in query:
-        issue_id = _int(query["issue"])
+        issue_id = access.parse_id(query["issue"])
         issue = (
             Issue.objects.filter(pk=issue_id, project__in=Project.objects.visible_to(user).values("id"))
             .only("id", "project_id", "times_seen")
@@ -45,7 +41,7 @@ def subscribe(user, query: dict[str, str]) -> Subscription | None:
         return Subscription(project_ids=(issue.project_id,), issue_id=issue.pk, times_seen_at_open=issue.times_seen)
     visible = access.visible_project_ids(user)
     if "project" in query:
-        project_id = _int(query["project"])
+        project_id = access.parse_id(query["project"])
         if project_id not in visible:
             return None
         visible = [project_id]

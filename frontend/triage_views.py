@@ -57,11 +57,12 @@ def triage_bulk(request):
     raw_ids = request.POST.getlist("issue")
     if not raw_ids:
         return HttpResponseBadRequest("select at least one issue")
-    if len(raw_ids) > triage.MAX_ISSUES or not all(raw.isdigit() and len(raw) < 19 for raw in raw_ids):
+    issue_ids = {access.parse_id(raw) for raw in raw_ids}
+    if len(raw_ids) > triage.MAX_ISSUES or None in issue_ids:
         return HttpResponseBadRequest(f"at most {triage.MAX_ISSUES} issue ids, as numbers")
     action, duration = form
     # All or nothing: one issue the user may not see makes the whole request a 404, with nothing changed.
-    issues = access.visible_issues(request.user, {int(raw) for raw in raw_ids})
+    issues = access.visible_issues(request.user, issue_ids)
     changed = triage.triage(issues, request.user, action, duration)
     _report(request, action, changed)
     back = request.POST.get("next", "")

@@ -98,6 +98,7 @@ async def test_another_teams_project_or_issue_is_refused(setup, foreign_project)
         "/ws/live/?project=999999",
         "/ws/live/?project=abc",
         "/ws/live/?issue=1e9",
+        "/ws/live/?project=%C2%B2",
     ):
         communicator, connected = await connect(path, setup["member"])
         assert not connected, path

@@ -192,6 +192,7 @@ def test_bulk_form_mutes_for_a_duration_and_refuses_bad_input(member_client, pro
     assert member_client.post(url, {"action": "resolve"}).status_code == 400  # nothing selected
     assert member_client.post(url, {"action": "resolve", "issue": ["abc"]}).status_code == 400
     assert member_client.post(url, {"action": "resolve", "issue": ["9" * 30]}).status_code == 400
+    assert member_client.post(url, {"action": "resolve", "issue": ["²"]}).status_code == 400  # a digit to isdigit()
     assert member_client.post(url, {"action": "explode", "issue": [issue.pk]}).status_code == 400
     response = member_client.post(
         url, {"action": "mute", "duration": "1h", "issue": [issue.pk], "next": "https://elsewhere.example/"}
