@@ -6,6 +6,10 @@ from projects.models import Project
 
 register = template.Library()
 
+# The characters that set or end a text direction (marks, embeddings, overrides, isolates): in untrusted text
+# they can make what follows read backwards. Inside an element, <bdi> contains them; a <title> holds no elements.
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
 
 @register.simple_tag(takes_context=True)
 def visible_projects(context):
@@ -25,3 +29,9 @@ def short_id(issue):
 def ago(moment):
     """A moment as "3 hours ago", worded as the issue lists word it."""
     return relative_time(moment, timezone.now()) if moment else ""
+
+
+@register.filter
+def without_bidi_controls(text):
+    """`text` without direction controls, for places that cannot isolate it (the page title)."""
+    return str(text).translate(BIDI_CONTROLS)

@@ -2,6 +2,7 @@
 
 import json
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.test import Client
@@ -48,57 +49,62 @@ def test_the_api_needs_a_session(client, project):
     assert client.get(reverse("api-issue", args=[issue.pk])).status_code in (401, 403)
 
 
-def xss_event() -> dict:
+def hostile_event(text: str) -> dict:
+    """An event carrying `text` in every field that the issue page shows."""
     data = event_data(
-        message=PAYLOAD,
-        release=PAYLOAD,
-        environment=PAYLOAD,
-        logger=PAYLOAD,
-        transaction=PAYLOAD,
-        server_name=PAYLOAD,
-        logentry={"message": PAYLOAD + " %s", "params": [PAYLOAD]},
-        tags=[[PAYLOAD, PAYLOAD]],
-        contexts={PAYLOAD: {PAYLOAD: PAYLOAD}},
-        extra={PAYLOAD: PAYLOAD},
-        fingerprint=[PAYLOAD],
-        user={"id": PAYLOAD, "email": PAYLOAD, "url": "javascript:alert(1)", "username": PAYLOAD},
+        message=text,
+        release=text,
+        environment=text,
+        logger=text,
+        transaction=text,
+        server_name=text,
+        logentry={"message": text + " %s", "params": [text]},
+        tags=[[text, text]],
+        contexts={text: {text: text}},
+        extra={text: text},
+        fingerprint=[text],
+        user={"id": text, "email": text, "url": "javascript:alert(1)", "username": text},
         request={
-            "method": PAYLOAD,
+            "method": text,
             "url": "javascript:alert(document.cookie)",
-            "query_string": PAYLOAD,
-            "headers": {PAYLOAD: PAYLOAD},
-            "cookies": {PAYLOAD: PAYLOAD},
-            "data": {PAYLOAD: PAYLOAD},
+            "query_string": text,
+            "headers": {text: text},
+            "cookies": {text: text},
+            "data": {text: text},
             "env": {},
         },
         breadcrumbs={
             "values": [
                 {
-                    "timestamp": PAYLOAD,
-                    "type": PAYLOAD,
-                    "category": PAYLOAD,
-                    "level": PAYLOAD,
-                    "message": PAYLOAD,
-                    "data": {PAYLOAD: PAYLOAD},
+                    "timestamp": text,
+                    "type": text,
+                    "category": text,
+                    "level": text,
+                    "message": text,
+                    "data": {text: text},
                 }
             ]
         },
-        sdk={"name": PAYLOAD, "version": PAYLOAD},
-        _meta={"notes": [{"path": PAYLOAD, "note": PAYLOAD}]},
+        sdk={"name": text, "version": text},
+        _meta={"notes": [{"path": text, "note": text}]},
     )
     exception = data["exception"]["values"][0]
-    exception.update(type=PAYLOAD, value=PAYLOAD, module=PAYLOAD, mechanism={"type": PAYLOAD, "handled": False})
+    exception.update(type=text, value=text, module=text, mechanism={"type": text, "handled": False})
     for frame in exception["stacktrace"]["frames"]:
         frame.update(
-            filename=PAYLOAD,
-            function=PAYLOAD,
-            module=PAYLOAD,
-            context_line=PAYLOAD,
-            pre_context=[PAYLOAD],
-            post_context=[PAYLOAD],
-            vars={PAYLOAD: PAYLOAD},
+            filename=text,
+            function=text,
+            module=text,
+            context_line=text,
+            pre_context=[text],
+            post_context=[text],
+            vars={text: text},
         )
     return data
+
+
+def xss_event() -> dict:
+    return hostile_event(PAYLOAD)
 
 
 def assert_inert(html: str):
@@ -197,3 +203,52 @@ def test_state_changing_forms_need_the_csrf_token(project, member):
 def test_ids_out_of_range_are_404_not_500(member_client, project, url):
     make_issue(project)
     assert member_client.get(url).status_code == 404
+
+
+BIDI = "\u202eexe.txt\u2066\u2069\u200f\u061c"  # a right-to-left override first: "txt.exe" read backwards
+
+
+class BidiAudit(HTMLParser):
+    """Records each text with a direction control and the element it stands in."""
+
+    def __init__(self):
+        super().__init__()
+        self.open: list[str] = []
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID_ELEMENTS:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        while self.open and self.open.pop() != tag:
+            pass
+
+    def handle_data(self, data):
+        if any(control in data for control in BIDI_CONTROLS):
+            self.found.append((self.open[-1] if self.open else "", data))
+
+
+VOID_ELEMENTS = {"input", "br", "img", "meta", "link", "hr", "col", "source", "wbr"}
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def assert_isolated(html: str, at_least: int) -> None:
+    audit = BidiAudit()
+    audit.feed(html)
+    assert len(audit.found) >= at_least
+    outside = [(element, text) for element, text in audit.found if element != "bdi"]
+    assert not outside, outside  # the title, which holds no elements, has the controls removed instead
+
+
+def test_direction_controls_in_event_text_are_isolated(member_client, project, team):
+    project.name = BIDI
+    project.save()
+    issue = make_issue(project, title=BIDI, culprit=BIDI, level=BIDI[:16], first_release=BIDI, last_release=BIDI)
+    make_event(issue, hostile_event(BIDI))
+    make_grouping(issue, BIDI)
+    add_tag(issue, BIDI, BIDI)
+    assert_isolated(member_client.get(reverse("issue", args=[issue.pk])).content.decode(), at_least=40)
+    for url in (reverse("project-issues", args=[project.pk]), reverse("all-issues"), reverse("home")):
+        assert_isolated(member_client.get(url).content.decode(), at_least=1)
+    assert_isolated(member_client.get(reverse("project-settings", args=[project.pk])).content.decode(), at_least=1)
