@@ -21,8 +21,8 @@ def test_shows_the_latest_event_with_frames_locals_breadcrumbs_and_request(membe
     assert "ZeroDivisionError" in html and "division by zero" in html
     # The in-app frame is open with its failing line marked; the library frame stays collapsed.
     assert '<details class="frame in-app" open>' in html and '<details class="frame">' in html
-    assert '<span class="line current"><span class="lineno">42</span>    return total / count</span>' in html
-    assert "<th>count</th><td><pre>0</pre></td>" in html
+    assert '<span class="line current"><span class="lineno">42</span><bdi>    return total / count</bdi></span>' in html
+    assert "<th><bdi>count</bdi></th><td><pre><bdi>0</bdi></pre></td>" in html
     assert "SELECT * FROM cart" in html and "GET https://payments.example/ 503" in html
     assert '<a href="https://shop.example/cart/" rel="noopener noreferrer nofollow">' in html
     assert "User-Agent" in html and "ada@example.com" in html and "CPython" in html
@@ -86,7 +86,7 @@ def test_message_event_without_exception(member_client, project):
         ),
     )
     html = member_client.get(reverse("issue", args=[issue.pk])).content.decode()
-    assert "User 42 not found" in html and "<code>User %s not found</code>" in html
+    assert "User 42 not found" in html and "<code><bdi>User %s not found</bdi></code>" in html
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,7 @@ def test_issue_page_shows_the_actions_for_its_state_and_the_form_changes_it(memb
     assert issue.status == "resolved"
     page = member_client.get(reverse("issue", args=[issue.pk])).content.decode()
     assert 'value="unresolve"' in page and 'value="resolve"' not in page
-    assert "resolved" in page and "by ada" in page  # the history names the person
+    assert "resolved" in page and "by <bdi>ada</bdi>" in page  # the history names the person
 
     member_client.post(reverse("triage-issue", args=[issue.pk]), {"action": "mute", "duration": "7d"})
     page = member_client.get(reverse("issue", args=[issue.pk])).content.decode()
