@@ -57,7 +57,9 @@ PREFLIGHT_HEADERS = [
     (b"access-control-allow-headers", b"x-sentry-auth, content-type, content-encoding, sentry-trace, baggage"),
     (b"access-control-max-age", b"86400"),
 ]
+# Item types counted and dropped, and the outcome each is counted as.
 SKIPPED_OUTCOMES = {
+    "check_in": "check_in",
     "session": "session",
     "sessions": "session",
     "client_report": "client_report",
@@ -149,10 +151,12 @@ class IngestRequest:
             raise
         if self.grant is None:
             await self.authorise(project_id, key_from_dsn(parser.header.get("dsn")))
-        event_id = await self.accept(parser.kept, parse_uuid(parser.header.get("event_id")))
+        answer = {}
+        for _, payload in parser.kept:  # the event, if the envelope has one
+            answer["id"] = (await self.accept(payload, parse_uuid(parser.header.get("event_id")))).hex
         for item_type, n in parser.skipped.items():
             outcomes.count(self.grant.project_id, SKIPPED_OUTCOMES.get(item_type, "skipped"), n)
-        return {"id": event_id.hex} if event_id else {}
+        return answer
 
     async def store(self, decoder) -> dict:
         body = bytearray()
@@ -165,31 +169,24 @@ class IngestRequest:
             raise TooLarge(f"event larger than {MAX_EVENT_BYTES} bytes")
         if not payload.strip():
             raise BadRequest("empty body")
-        event_id = await self.accept([("event", payload)], None)
+        event_id = await self.accept(payload, None)
         return {"id": event_id.hex}
 
-    async def accept(self, kept: list[tuple[str, bytes]], header_event_id: uuid.UUID | None) -> uuid.UUID | None:
-        """Clean the kept items, commit them durably, count them; the event's id (None without an event)."""
+    async def accept(self, raw: bytes, header_event_id: uuid.UUID | None) -> uuid.UUID:
+        """Clean the event, commit it durably, count it; returns its id."""
         project_id = self.grant.project_id
-        received_at = datetime.now(UTC)
-        rows, event_id = [], None
-        for item_type, raw in kept:
-            stored, sent_id = clean_payload(raw)
-            item_id = parse_uuid(sent_id)
-            if item_id is None:
-                # A missing or malformed id (say "../../x") is replaced, never used; the stored JSON says so too.
-                item_id = (header_event_id if item_type == "event" else None) or uuid.uuid4()
-                stored = with_event_id(stored, item_id.hex)
-            if item_type == "event":
-                event_id = item_id
-            # Packed here, not on the writer thread: every request does its own share in parallel with the others,
-            # while the writer thread is the one place a process's commits pass through.
-            rows.append(InboxRow(project_id, item_type, item_id, received_at, InboxItem.pack(stored)))
-        if rows:
-            if not await self.commit(rows):
-                raise Unavailable("cannot store events right now")
-            for row in rows:
-                outcomes.count(project_id, outcomes.ACCEPTED if row.item_type == "event" else outcomes.CHECK_IN)
+        stored, sent_id = clean_payload(raw)
+        event_id = parse_uuid(sent_id)
+        if event_id is None:
+            # A missing or malformed id (say "../../x") is replaced, never used; the stored JSON says so too.
+            event_id = header_event_id or uuid.uuid4()
+            stored = with_event_id(stored, event_id.hex)
+        # Packed here, not on the writer thread: every request does its own share in parallel with the others,
+        # while the writer thread is the one place a process's commits pass through.
+        row = InboxRow(project_id, InboxItem.ItemType.EVENT, event_id, datetime.now(UTC), InboxItem.pack(stored))
+        if not await self.commit([row]):
+            raise Unavailable("cannot store events right now")
+        outcomes.count(project_id, outcomes.ACCEPTED)
         return event_id
 
     async def commit(self, rows: list[InboxRow]) -> bool:

@@ -5,9 +5,9 @@ Framing (develop.sentry.dev, "Envelopes"): one header line (a JSON object), then
 or the end of the body, or, without `length`, everything up to the next newline or the end. Only `\\n` ends a
 line; a `\\r` before it belongs to the payload. Blank lines between items are tolerated.
 
-Only the items that are stored (one event, check-ins) are kept in memory, each under its own cap; every other item
-(attachments, transactions, sessions, unknown types) is counted and its bytes discarded as they stream past, so
-memory stays bounded whatever the body holds.
+Only the item that is stored, the event (at most one per envelope), is kept in memory, under its cap; every other
+item (check-ins, attachments, transactions, sessions, unknown types) is counted and its bytes discarded as they
+stream past, so memory stays bounded whatever the body holds.
 """
 
 from collections import Counter
@@ -15,15 +15,9 @@ from collections import Counter
 import orjson
 
 from ingest.errors import BadRequest, TooLarge
-from ingest.limits import (
-    MAX_CHECK_IN_BYTES,
-    MAX_ENVELOPE_BYTES,
-    MAX_EVENT_BYTES,
-    MAX_HEADER_LINE_BYTES,
-    MAX_KEPT_ITEMS,
-)
+from ingest.limits import MAX_ENVELOPE_BYTES, MAX_EVENT_BYTES, MAX_HEADER_LINE_BYTES
 
-KEPT_TYPES = {"event": MAX_EVENT_BYTES, "check_in": MAX_CHECK_IN_BYTES}
+KEPT_TYPES = {"event": MAX_EVENT_BYTES}  # item type -> its cap
 
 ENVELOPE_HEADER, ITEM_HEADER, PAYLOAD, AFTER_PAYLOAD, DONE = range(5)
 
@@ -125,10 +119,8 @@ class EnvelopeParser:
         if limit is not None:
             if length is not None and length > limit:
                 raise TooLarge(f"{item_type} item larger than {limit} bytes")
-            if item_type == "event" and any(kept_type == "event" for kept_type, _ in self.kept):
-                raise BadRequest("more than one event in the envelope")
-            if len(self.kept) >= MAX_KEPT_ITEMS:
-                raise TooLarge(f"more than {MAX_KEPT_ITEMS} stored items in the envelope")
+            if any(kept_type == item_type for kept_type, _ in self.kept):
+                raise BadRequest(f"more than one {item_type} in the envelope")
         elif length is not None and length > MAX_ENVELOPE_BYTES:
             raise TooLarge(f"{item_type} item larger than the envelope limit")
         self._item_type, self._item_limit, self._remaining = item_type, limit, length

@@ -3,9 +3,5 @@ payloads to Sentry's limits are never refused here."""
 
 MAX_EVENT_BYTES = 1024 * 1024  # one event item, decompressed
 MAX_ENVELOPE_COMPRESSED_BYTES = 20 * 1024 * 1024  # the request body as sent
-MAX_ENVELOPE_BYTES = 100 * 1024 * 1024  # the request body once decompressed (attachments are skipped, not kept)
-
-# Check-ins are a few hundred bytes; a cap well above that keeps a flood of them from holding much memory.
-MAX_CHECK_IN_BYTES = 64 * 1024
-MAX_KEPT_ITEMS = 100  # stored items (one event and check-ins) per envelope
+MAX_ENVELOPE_BYTES = 100 * 1024 * 1024  # the request body once decompressed (other items are skipped, not kept)
 MAX_HEADER_LINE_BYTES = 64 * 1024  # an envelope or item header line

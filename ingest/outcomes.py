@@ -16,7 +16,6 @@ from projects.models import IngestOutcome, Project
 log = logging.getLogger(__name__)
 
 ACCEPTED = "accepted"  # an event committed to the inbox (or to the disk spool)
-CHECK_IN = "check_in"  # a check-in committed to the inbox
 
 _counts: Counter = Counter()
 _lock = threading.Lock()

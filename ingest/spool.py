@@ -18,6 +18,7 @@ from django.conf import settings
 
 from ingest.cleaning import parse_uuid
 from ingest.rows import InboxRow
+from issues.models import InboxItem
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ def _read(path: Path) -> list[InboxRow]:
         event_id = parse_uuid(header["event_id"])
         if event_id is None or len(payload) != header["length"]:
             raise ValueError("damaged record")
+        if header["item_type"] != InboxItem.ItemType.EVENT:
+            continue  # a check-in spooled by an earlier version: ingest now counts and drops them
         rows.append(
             InboxRow(
                 project_id=int(header["project_id"]),

@@ -49,7 +49,6 @@ class InboxItem(models.Model):
 
     class ItemType(models.TextChoices):
         EVENT = "event"
-        CHECK_IN = "check_in"
 
     # No database constraint and no index of its own: the inbox is ingest's hot insert, where the deferred foreign
     # key check cost PostgreSQL 20-30% of its CPU per row, and the unique constraint below already leads with the

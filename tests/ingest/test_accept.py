@@ -25,8 +25,8 @@ def envelope_path(project_key):
     return f"/api/{project_key.project_id}/envelope/"
 
 
-def stored(project_key, item_type="event"):
-    return list(InboxItem.objects.filter(project_id=project_key.project_id, item_type=item_type).order_by("id"))
+def stored(project_key):
+    return list(InboxItem.objects.filter(project_id=project_key.project_id).order_by("id"))
 
 
 def test_an_event_is_committed_before_the_answer_and_the_id_echoed(project_key):
@@ -107,9 +107,20 @@ def test_framing_item_types_and_what_is_kept(project_key):
     )
     response = call(envelope_path(project_key), body, auth(project_key))
     assert response.status == 200
-    [event], [stored_check_in] = stored(project_key), stored(project_key, "check_in")
-    assert orjson.loads(InboxItem.unpack(stored_check_in.payload))["monitor_slug"] == "nightly"
+    # Only the event is stored; everything else, check-ins included until monitors read them, is counted.
+    [event] = stored(project_key)
+    assert InboxItem.objects.count() == 1
     assert orjson.loads(InboxItem.unpack(event.payload))["extra"] == {"cr": "a\rb"}
+    outcomes.flush()
+    assert dict(IngestOutcome.objects.filter(project_id=project_key.project_id).values_list("outcome", "count")) == {
+        "accepted": 1,
+        "attachment": 1,
+        "session": 1,
+        "client_report": 1,
+        "transaction": 1,
+        "skipped": 1,
+        "check_in": 1,
+    }
 
     # Without `length`, a payload runs to the next newline: a `\r` before it is part of the payload.
     unframed = b'{}\n{"type":"event"}\n{"event_id":"%s"}\r\n' % uuid.uuid4().hex.encode()
@@ -230,3 +241,13 @@ def test_outcomes_are_counted_per_project_and_shown_by_status(project_key, capsy
     [row] = [row for row in report["projects"] if row["project_id"] == project_key.project_id]
     assert row["outcomes"] == counts
     assert row["pending"] == 2
+
+
+def test_check_ins_are_counted_and_dropped_until_monitors_read_them(project_key):
+    check_in = json.dumps({"check_in_id": uuid.uuid4().hex, "monitor_slug": "nightly", "status": "ok"}).encode()
+    body = envelope(*[({"type": "check_in"}, check_in)] * 300)
+    response = call(envelope_path(project_key), body, auth(project_key))
+    assert (response.status, response.json) == (200, {})
+    assert not InboxItem.objects.exists()
+    outcomes.flush()
+    assert IngestOutcome.objects.get(project_id=project_key.project_id, outcome="check_in").count == 300
