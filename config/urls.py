@@ -3,6 +3,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("ingest.urls")),
     path("", include("frontend.urls")),
 ]

@@ -1,6 +1,7 @@
-import os
+"""Tracehound is an ASGI application: its ingest endpoints and live websockets exist only in config/asgi.py. A WSGI
+server started here by habit (`gunicorn config.wsgi`) would serve pages without either, so it is refused."""
 
-from django.core.wsgi import get_wsgi_application
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_wsgi_application()
+raise SystemExit(
+    "tracehound: config.wsgi is not an entry point; serve config.asgi:application with an ASGI server "
+    "(uvicorn, as in compose.yaml and the README)"
+)

@@ -22,7 +22,6 @@ from projects.keys import KeyGrant
 
 log = logging.getLogger(__name__)
 
-WINDOWS = (("minute", 60), ("hour", 3600))
 SYNC_SECONDS = 0.25
 
 

@@ -24,7 +24,7 @@ import logging
 import uuid
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -72,7 +72,6 @@ class BatchResult:
     failed: int = 0
     orphans: int = 0
     new_issues: int = 0
-    changed: dict[int, set[int]] = field(default_factory=dict)  # project id -> issue ids
 
     def add(self, other: "BatchResult") -> None:
         self.claimed += other.claimed
@@ -286,9 +285,10 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
     if failures:
         record_failures(failures, count_attempt=claim.claim_id is not None)
 
+    changed: dict[int, set[int]] = defaultdict(set)  # project id -> issue ids
     for item in fresh:
-        result.changed.setdefault(item.project_id, set()).add(item.issue_id)
-    for project_id, issue_ids in result.changed.items():
+        changed[item.project_id].add(item.issue_id)
+    for project_id, issue_ids in changed.items():
         project_changed(project_id, issue_ids)
     transition_ids = [row.id for row in transitions]
     if transition_ids:

@@ -100,3 +100,12 @@ def test_bad_production_configuration_refuses_to_start_with_one_line(tmp_path, v
     assert lines[0].startswith("tracehound: configuration error:")
     assert variable in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_a_wsgi_server_is_refused_with_the_way_to_serve_instead():
+    # Ingest and the websockets exist only in the ASGI application; a WSGI server would serve half a service.
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "config.asgi:application" in result.stderr and "Traceback" not in result.stderr
