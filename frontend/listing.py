@@ -16,6 +16,7 @@ from frontend.access import parse_id
 from frontend.charts import sparkline
 from frontend.display import relative_time
 from issues.models import Issue, IssueHourlyCount
+from issues.normalize import LEVELS
 from issues.search import search_issues
 
 PAGE_SIZE = 50
@@ -24,7 +25,6 @@ DEFAULT_QUERY = "is:unresolved"
 SORTS = {"last_seen": "last_seen", "first_seen": "first_seen", "times_seen": "times_seen", "users": "users_seen"}
 DEFAULT_SORT = "last_seen"
 DATETIME_SORT_FIELDS = {"last_seen", "first_seen"}
-LEVELS = ["fatal", "error", "warning", "info", "debug"]
 # Matching issues are counted up to this many ("1,000+" beyond): an exact count of a filtered list would have to
 # visit every match, while a capped one stops early; a person triaging reads "more than a thousand" the same way.
 COUNT_CAP = 1000

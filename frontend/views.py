@@ -2,7 +2,6 @@
 
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
@@ -10,7 +9,9 @@ from frontend import access, issue_detail, listing
 from frontend.charts import histogram
 from frontend.consumers import LIVE_SOCKET_PATH
 from frontend.event_view import event_view
+from issues.normalize import LEVELS
 from projects.models import Project
+from projects.options import option
 from projects.services import active_key
 
 
@@ -43,7 +44,7 @@ def _issue_list(request, project=None):
                 ("times_seen", "Events"),
                 ("users", "Users"),
             ],
-            "levels": listing.LEVELS,
+            "levels": LEVELS,
             "count_cap": listing.COUNT_CAP,
             "next_query": urlencode(params.as_query(cursor=page.next_cursor)) if page.next_cursor else "",
             "first_query": urlencode(params.as_query(cursor="")),
@@ -98,6 +99,6 @@ def project_settings(request, project_id: int):
             "dsn": key.dsn if key else "",
             "keys": project.keys.order_by("-is_active", "id"),
             "can_manage": Project.objects.administered_by(request.user).filter(pk=project.pk).exists(),
-            "key_cache_seconds": settings.TRACEHOUND["KEY_CACHE_SECONDS"],
+            "key_cache_seconds": option("KEY_CACHE_SECONDS"),
         },
     )

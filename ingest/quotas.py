@@ -14,11 +14,11 @@ import threading
 import time
 from collections import Counter
 
-from django.conf import settings
 from django.core.cache import cache
 
 from ingest.errors import RateLimited
 from projects.keys import KeyGrant
+from projects.options import option
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ SYNC_SECONDS = 0.25
 
 
 def _defaults() -> dict:
-    return settings.TRACEHOUND["QUOTAS"]
+    return option("QUOTAS")
 
 
 class QuotaGate:

@@ -14,11 +14,11 @@ from datetime import datetime
 from pathlib import Path
 
 import orjson
-from django.conf import settings
 
 from ingest.cleaning import parse_uuid
 from ingest.rows import InboxRow
 from issues.models import InboxItem
+from projects.options import option
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ SUFFIX = ".spool"
 
 
 def spool_dir() -> Path:
-    return Path(settings.TRACEHOUND["DATA_DIR"]) / "spool"
+    return Path(option("DATA_DIR")) / "spool"
 
 
 def _fsync_dir(path: Path) -> None:

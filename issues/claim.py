@@ -21,13 +21,11 @@ times could be set aside by it.
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
 from issues.models import InboxClaim, InboxItem
-
-DEFAULT_MAX_ATTEMPTS = 5
+from projects.options import option
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ class Claim:
 
 
 def max_attempts() -> int:
-    return settings.TRACEHOUND.get("DIGEST_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
+    return option("DIGEST_MAX_ATTEMPTS")
 
 
 def pending_rows():

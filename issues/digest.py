@@ -29,7 +29,6 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import psycopg
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -41,26 +40,17 @@ from issues.models import Event, Grouping, InboxItem, Issue, IssueHourlyCount, I
 from issues.normalize import normalize_event, summary, user_key
 from issues.signals import transitions_committed
 from projects.models import Project
+from projects.options import option
 
 logger = logging.getLogger(__name__)
 
-DEFAULTS = {
-    # Pending events claimed per transaction. SQLite blocks other writers (ingest) for the whole transaction,
-    # so batches stay small there.
-    "DIGEST_BATCH_SIZE": 500,
-    "DIGEST_BATCH_SIZE_SQLITE": 100,
-    "EVENT_RETENTION_DAYS": 90,
-}
 # Advisory lock namespace for "creating issues of project P": the lock key is this constant in the high 32 bits
 # of a bigint and P in the low ones.
 ISSUE_CREATION_LOCK = 0x7468
 
 
-def option(name: str):
-    return settings.TRACEHOUND.get(name, DEFAULTS[name])
-
-
 def batch_size() -> int:
+    # SQLite blocks other writers (ingest) for the whole transaction, so batches stay small there.
     return option("DIGEST_BATCH_SIZE_SQLITE" if connection.vendor == "sqlite" else "DIGEST_BATCH_SIZE")
 
 

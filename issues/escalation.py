@@ -25,23 +25,12 @@ committed before the lock was granted or waits for this one), so two workers nev
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Sum
 
 from issues.models import Issue, IssueHourlyCount, IssueTransition
+from projects.options import option
 
-DEFAULTS = {
-    "ESCALATION_FACTOR": 10,
-    "ESCALATION_MIN_EVENTS": 50,
-    "ESCALATION_BASELINE_HOURS": 168,
-    "ESCALATION_MIN_AGE_HOURS": 24,
-    "ESCALATION_COOLDOWN_HOURS": 24,
-}
 HOUR = timedelta(hours=1)
-
-
-def option(name: str):
-    return settings.TRACEHOUND.get(name, DEFAULTS[name])
 
 
 def hour_of(moment: datetime) -> datetime:

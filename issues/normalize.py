@@ -27,7 +27,7 @@ MAX_THREADS = 50
 IP_HEADERS = {"x-forwarded-for", "x-real-ip", "forwarded"}
 FUTURE_TOLERANCE = timedelta(seconds=60)
 
-LEVELS = {"fatal", "error", "warning", "info", "debug"}
+LEVELS = ("fatal", "error", "warning", "info", "debug")  # an event's level, the most severe first
 LEVEL_ALIASES = {"critical": "fatal", "warn": "warning", "log": "info", "notset": "info", "trace": "debug"}
 
 _EPOCH_MIN = 0.0

@@ -17,6 +17,7 @@ from django.db import close_old_connections, connection
 
 from issues.digest import digest_until_empty, pending_events
 from issues.live import use_server_loop
+from projects.options import option
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ digest_thread = DigestThread()
 
 
 def in_process_digest_enabled() -> bool:
-    return settings.CELERY_TASK_ALWAYS_EAGER and settings.TRACEHOUND.get("DIGEST_IN_PROCESS", True)
+    return settings.CELERY_TASK_ALWAYS_EAGER and option("DIGEST_IN_PROCESS")
 
 
 def start_on_first_request(application):

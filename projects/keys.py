@@ -14,10 +14,10 @@ import threading
 import time
 from dataclasses import astuple, dataclass
 
-from django.conf import settings
 from django.core.cache import cache
 
 from projects.models import ProjectKey
+from projects.options import option
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def project_for_key(project_id: int, public_key: str) -> KeyGrant | None:
     grant = _load(project_id, public_key)
     if grant is not None:
         _share(public_key, grant)
-    ttl = settings.TRACEHOUND["KEY_CACHE_SECONDS"] if grant else NEGATIVE_CACHE_SECONDS
+    ttl = option("KEY_CACHE_SECONDS") if grant else NEGATIVE_CACHE_SECONDS
     with _lock:
         if len(_cache) >= MAX_ENTRIES:
             _cache.clear()  # crude but bounded; a full cache only means one query per key again

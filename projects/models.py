@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from projects.options import option
+
 
 class Organization(models.Model):
     name = models.CharField(max_length=100)
@@ -113,7 +115,7 @@ class ProjectKey(models.Model):
 
     @property
     def dsn(self) -> str:
-        base = urlsplit(settings.TRACEHOUND["BASE_URL"])
+        base = urlsplit(option("BASE_URL"))
         return f"{base.scheme}://{self.public_key}@{base.netloc}{base.path.rstrip('/')}/{self.project_id}"
 
 

@@ -3,12 +3,12 @@
 import json
 import os
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.crypto import get_random_string
 
+from projects.options import option
 from projects.services import active_key, add_member, create_project, ensure_default_team
 
 ADMIN_USERNAME = "admin"
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         else:
             key = active_key(project)
 
-        result = {"url": settings.TRACEHOUND["BASE_URL"] + "/", "username": ADMIN_USERNAME}
+        result = {"url": option("BASE_URL") + "/", "username": ADMIN_USERNAME}
         if password is not None:
             result["password"] = password
         result.update(project_id=project.id, dsn=key.dsn if key else None)
