@@ -471,3 +471,39 @@ def _shutdown_all() -> None:
 
 
 atexit.register(_shutdown_all)
+
+
+# ---------------------------------------------------------------------- the process-wide client
+# Kept here, below the logging handler, so that a handler built by logging.config finds the client it shares
+# with tracehound.init() without importing the package that exports the handler.
+_process_client = None
+_disabled = Client(None)
+
+
+def init(dsn=None, **options) -> Client:
+    """Configure the process-wide client (``dsn``, ``release`` and ``environment`` default to
+    ``TRACEHOUND_DSN``, ``TRACEHOUND_RELEASE``, ``TRACEHOUND_ENVIRONMENT``)."""
+    global _process_client
+    old = _process_client
+    _process_client = Client(dsn, **options)
+    if old is not None and old is not _process_client:
+        old.close(0.5)
+    return _process_client
+
+
+def client_for(dsn, options) -> Client:
+    """The client a logging ``Handler`` uses: the process-wide one when the DSN matches (so several
+    handlers share one queue and thread), else a new one, which becomes process-wide if none is."""
+    global _process_client
+    current = _process_client
+    if current is not None and current.enabled and (dsn is None or dsn == current.dsn.raw):
+        return current
+    client = Client(dsn, **options)
+    if current is None or not current.enabled:
+        _process_client = client
+    return client
+
+
+def get_client() -> Client:
+    """The process-wide client, or a disabled one whose methods do nothing."""
+    return _process_client if _process_client is not None else _disabled

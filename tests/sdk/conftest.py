@@ -2,6 +2,7 @@ import logging
 
 import pytest
 import tracehound
+from tracehound import client as client_module
 from tracehound import scope as scope_module
 
 from .fakeserver import BlackHole, FakeServer
@@ -35,12 +36,12 @@ def _reset_scope():
 def _isolated_sdk():
     """Every test starts with no process-wide client and an empty global scope."""
     _reset_scope()
-    tracehound._client = None
+    client_module._process_client = None
     yield
-    client = tracehound._client
+    client = client_module._process_client
     if client is not None:
         client.close(0.5)
-    tracehound._client = None
+    client_module._process_client = None
     _reset_scope()
 
 
@@ -61,5 +62,5 @@ def make_logger(request):
     yield make
     for logger, handler in created:
         logger.removeHandler(handler)
-        if handler.client is not tracehound._client:
+        if handler.client is not client_module._process_client:
             handler.client.close(0.5)
