@@ -438,16 +438,34 @@ class Client:
         return event
 
 
-def _request_from_record(value, client):
-    """Django's ``django.request`` logger puts the request in ``record.request``."""
-    if value is None or not hasattr(value, "META"):
-        return None
-    try:
-        from .contrib.django.request import request_data, send_pii
+# A log record's ``request`` attribute is a framework's object (Django's ``django.request`` logger puts the
+# HttpRequest there). Reading it is the integration's job: the core imports no integration, so each one registers
+# its extractor when it is set up (the Django app when it is ready, and its middleware).
+_request_extractors: tuple = ()
 
-        return request_data(value, send_pii(client))
-    except Exception:
+
+def register_request_extractor(extractor) -> None:
+    """Let ``extractor(value, client)`` turn a log record's ``request`` attribute into the event's request dict.
+
+    It returns None for a value it does not recognise; the first extractor that returns a dict wins.
+    Registering the same extractor again does nothing, so an integration may register from each of its entry
+    points."""
+    global _request_extractors
+    if extractor not in _request_extractors:
+        _request_extractors = (*_request_extractors, extractor)
+
+
+def _request_from_record(value, client):
+    if value is None:
         return None
+    for extractor in _request_extractors:
+        try:
+            request = extractor(value, client)
+        except Exception:
+            request = None
+        if request is not None:
+            return request
+    return None
 
 
 def _hostname() -> str:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import functools
 import time
 
+from celery import signals
+
 import tracehound
+from tracehound.handler import ignore_logger
 from tracehound.scope import pop_scope, push_scope
 from tracehound.serialize import capture_value
 
@@ -19,10 +22,6 @@ _tokens: dict = {}
 
 def setup() -> None:
     """Connect to Celery's task signals (idempotent)."""
-    from celery import signals
-
-    from tracehound.handler import ignore_logger
-
     # Celery also logs each failure; the signal carries the task's context, so report from there only.
     ignore_logger("celery.app.trace")
     ignore_logger("celery.worker.job")
