@@ -14,6 +14,7 @@ import uuid
 import warnings
 import weakref
 
+from . import internal_errors
 from .consts import MAX_BREADTH, MAX_MESSAGE_LENGTH, SDK_NAME, VERSION
 from .dsn import Dsn, InvalidDsn
 from .scope import current_scope
@@ -267,7 +268,8 @@ class Client:
         if request is None and scope.request is not None:
             try:
                 request = scope.request()
-            except Exception:
+            except Exception as exc:
+                internal_errors.record("scope.request", exc)
                 request = None
         item = PendingEvent(self, event, scope.snapshot(), request)
         if self.transport.submit(item):
@@ -461,7 +463,8 @@ def _request_from_record(value, client):
     for extractor in _request_extractors:
         try:
             request = extractor(value, client)
-        except Exception:
+        except Exception as exc:
+            internal_errors.record("request extractor", exc)
             request = None
         if request is not None:
             return request

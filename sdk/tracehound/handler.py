@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from . import internal_errors
 from .client import client_for, level_name
 from .consts import MAX_MESSAGE_LENGTH
 from .scope import current_scope
@@ -79,8 +80,9 @@ class Handler(logging.Handler):
                 self.client.capture_log_record(record)
             else:
                 add_log_breadcrumb(record)
-        except Exception:
+        except Exception as exc:
             self.errors += 1
+            internal_errors.record("handler.emit", exc)
         finally:
             _reentry.active = False
 

@@ -13,6 +13,7 @@ import time
 from celery import signals
 
 import tracehound
+from tracehound import internal_errors
 from tracehound.handler import ignore_logger
 from tracehound.scope import pop_scope, push_scope
 from tracehound.serialize import capture_value
@@ -34,8 +35,8 @@ def _on_prerun(sender=None, task_id=None, task=None, **kwargs):
     try:
         _tokens[task_id] = push_scope()
         tracehound.set_tag("celery_task_name", getattr(task or sender, "name", "?"))
-    except Exception:
-        pass
+    except Exception as exc:
+        internal_errors.record("celery task_prerun", exc)
 
 
 def _on_postrun(sender=None, task_id=None, **kwargs):
@@ -63,8 +64,8 @@ def _on_failure(sender=None, task_id=None, exception=None, args=None, kwargs=Non
             tags={"celery_task_name": name},
             contexts={"celery": context},
         )
-    except Exception:
-        pass
+    except Exception as exc:
+        internal_errors.record("celery task_failure", exc)
 
 
 def heartbeat(monitor_slug: str, monitor_config=None):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
 import tracehound
+from tracehound import internal_errors
 from tracehound.client import register_request_extractor
 from tracehound.scope import pop_scope, push_scope
 
@@ -56,6 +57,6 @@ class TracehoundMiddleware:
         """Unhandled view exceptions; ``django.request`` logging the same one later is deduplicated."""
         try:
             tracehound.get_client().capture_exception(exception, handled=False, mechanism="django")
-        except Exception:
-            pass
+        except Exception as exc:
+            internal_errors.record("django middleware", exc)
         return None
