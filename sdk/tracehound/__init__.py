@@ -8,42 +8,12 @@ from __future__ import annotations
 
 import time
 
-from .client import Client, TracehoundWarning
+from .client import Client, TracehoundWarning, get_client, init
 from .consts import VERSION as __version__
 from .dsn import Dsn, InvalidDsn
+from .handler import Handler, ignore_logger
 from .scope import current_scope, global_scope, isolation_scope
 from .serialize import capture_value
-
-_client = None
-_disabled = Client(None)
-
-
-def init(dsn=None, **options) -> Client:
-    """Configure the process-wide client (``dsn``, ``release`` and ``environment`` default to
-    ``TRACEHOUND_DSN``, ``TRACEHOUND_RELEASE``, ``TRACEHOUND_ENVIRONMENT``)."""
-    global _client
-    old = _client
-    _client = Client(dsn, **options)
-    if old is not None and old is not _client:
-        old.close(0.5)
-    return _client
-
-
-def client_for(dsn, options) -> Client:
-    """The client a logging ``Handler`` uses: the process-wide one when the DSN matches (so several
-    handlers share one queue and thread), else a new one, which becomes process-wide if none is."""
-    global _client
-    current = _client
-    if current is not None and current.enabled and (dsn is None or dsn == current.dsn.raw):
-        return current
-    client = Client(dsn, **options)
-    if current is None or not current.enabled:
-        _client = client
-    return client
-
-
-def get_client() -> Client:
-    return _client if _client is not None else _disabled
 
 
 def capture_exception(error=None, **kwargs):
@@ -90,19 +60,6 @@ def add_breadcrumb(crumb=None, **kwargs) -> None:
 def flush(timeout: float = 2.0) -> bool:
     """Wait up to ``timeout`` seconds until queued events are sent; True when the queue drained."""
     return get_client().flush(timeout)
-
-
-def __getattr__(name):
-    # ``tracehound.Handler`` without importing logging machinery for users of init() only.
-    if name == "Handler":
-        from .handler import Handler
-
-        return Handler
-    if name == "ignore_logger":
-        from .handler import ignore_logger
-
-        return ignore_logger
-    raise AttributeError(name)
 
 
 __all__ = [

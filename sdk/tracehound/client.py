@@ -14,6 +14,7 @@ import uuid
 import warnings
 import weakref
 
+from . import internal_errors
 from .consts import MAX_BREADTH, MAX_MESSAGE_LENGTH, SDK_NAME, VERSION
 from .dsn import Dsn, InvalidDsn
 from .scope import current_scope
@@ -267,7 +268,8 @@ class Client:
         if request is None and scope.request is not None:
             try:
                 request = scope.request()
-            except Exception:
+            except Exception as exc:
+                internal_errors.record("scope.request", exc)
                 request = None
         item = PendingEvent(self, event, scope.snapshot(), request)
         if self.transport.submit(item):
@@ -438,16 +440,35 @@ class Client:
         return event
 
 
-def _request_from_record(value, client):
-    """Django's ``django.request`` logger puts the request in ``record.request``."""
-    if value is None or not hasattr(value, "META"):
-        return None
-    try:
-        from .contrib.django.request import request_data, send_pii
+# A log record's ``request`` attribute is a framework's object (Django's ``django.request`` logger puts the
+# HttpRequest there). Reading it is the integration's job: the core imports no integration, so each one registers
+# its extractor when it is set up (the Django app when it is ready, and its middleware).
+_request_extractors: tuple = ()
 
-        return request_data(value, send_pii(client))
-    except Exception:
+
+def register_request_extractor(extractor) -> None:
+    """Let ``extractor(value, client)`` turn a log record's ``request`` attribute into the event's request dict.
+
+    It returns None for a value it does not recognise; the first extractor that returns a dict wins.
+    Registering the same extractor again does nothing, so an integration may register from each of its entry
+    points."""
+    global _request_extractors
+    if extractor not in _request_extractors:
+        _request_extractors = (*_request_extractors, extractor)
+
+
+def _request_from_record(value, client):
+    if value is None:
         return None
+    for extractor in _request_extractors:
+        try:
+            request = extractor(value, client)
+        except Exception as exc:
+            internal_errors.record("request extractor", exc)
+            request = None
+        if request is not None:
+            return request
+    return None
 
 
 def _hostname() -> str:
@@ -471,3 +492,39 @@ def _shutdown_all() -> None:
 
 
 atexit.register(_shutdown_all)
+
+
+# ---------------------------------------------------------------------- the process-wide client
+# Kept here, below the logging handler, so that a handler built by logging.config finds the client it shares
+# with tracehound.init() without importing the package that exports the handler.
+_process_client = None
+_disabled = Client(None)
+
+
+def init(dsn=None, **options) -> Client:
+    """Configure the process-wide client (``dsn``, ``release`` and ``environment`` default to
+    ``TRACEHOUND_DSN``, ``TRACEHOUND_RELEASE``, ``TRACEHOUND_ENVIRONMENT``)."""
+    global _process_client
+    old = _process_client
+    _process_client = Client(dsn, **options)
+    if old is not None and old is not _process_client:
+        old.close(0.5)
+    return _process_client
+
+
+def client_for(dsn, options) -> Client:
+    """The client a logging ``Handler`` uses: the process-wide one when the DSN matches (so several
+    handlers share one queue and thread), else a new one, which becomes process-wide if none is."""
+    global _process_client
+    current = _process_client
+    if current is not None and current.enabled and (dsn is None or dsn == current.dsn.raw):
+        return current
+    client = Client(dsn, **options)
+    if current is None or not current.enabled:
+        _process_client = client
+    return client
+
+
+def get_client() -> Client:
+    """The process-wide client, or a disabled one whose methods do nothing."""
+    return _process_client if _process_client is not None else _disabled

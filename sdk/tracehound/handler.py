@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from .client import level_name
+from . import internal_errors
+from .client import client_for, level_name
 from .consts import MAX_MESSAGE_LENGTH
 from .scope import current_scope
 from .serialize import cap_string, safe_repr
@@ -38,8 +39,6 @@ def _is_ignored(name: str) -> bool:
 class Handler(logging.Handler):
     def __init__(self, dsn=None, level=logging.ERROR, breadcrumb_level=logging.INFO, **options):
         super().__init__()
-        from . import client_for
-
         self.client = client_for(dsn, options)
         self.breadcrumb_level = None if breadcrumb_level is None else logging._checkLevel(breadcrumb_level)
         self.setLevel(level)
@@ -81,8 +80,9 @@ class Handler(logging.Handler):
                 self.client.capture_log_record(record)
             else:
                 add_log_breadcrumb(record)
-        except Exception:
+        except Exception as exc:
             self.errors += 1
+            internal_errors.record("handler.emit", exc)
         finally:
             _reentry.active = False
 

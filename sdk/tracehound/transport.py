@@ -22,6 +22,7 @@ import weakref
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
+from . import internal_errors
 from .serialize import to_json_bytes
 
 DEFAULT_RETRY_AFTER = 60.0
@@ -227,6 +228,7 @@ class Transport:
                 except Exception as exc:
                     self.last_error = repr(exc)
                     self.count_drop("internal_error")
+                    internal_errors.record("transport", exc)
                 del item
         except BaseException:
             # Interpreter teardown can pull modules out from under a daemon thread: end quietly.

@@ -2,6 +2,8 @@ import logging
 
 import pytest
 import tracehound
+from tracehound import client as client_module
+from tracehound import internal_errors
 from tracehound import scope as scope_module
 
 from .fakeserver import BlackHole, FakeServer
@@ -31,16 +33,46 @@ def _reset_scope():
     g.request = None
 
 
+class InternalErrorsSince:
+    """The SDK's internal errors (``tracehound.internal_errors``) recorded since a test started."""
+
+    def __init__(self):
+        self.start = internal_errors.count
+
+    @property
+    def count(self) -> int:
+        return internal_errors.count - self.start
+
+
 @pytest.fixture(autouse=True)
-def _isolated_sdk():
+def sdk_internal_errors(request):
+    """Fail the test if the SDK swallowed an error of its own while it ran: in the handler's emit, on the
+    sender thread, in a request extractor or an integration's hook. Reporting hides those from the host on
+    purpose, so without this a broken SDK passes every test that only looks at what reached the server.
+
+    A test that provokes internal errors on purpose is marked ``@pytest.mark.sdk_internal_errors`` and
+    asserts the count itself, from this fixture's value (the errors recorded since the test started).
+    The check runs after ``_isolated_sdk`` has closed the process-wide client, so errors met while flushing
+    what the test queued count too."""
+    since = InternalErrorsSince()
+    yield since
+    if since.count and request.node.get_closest_marker("sdk_internal_errors") is None:
+        pytest.fail(
+            f"tracehound swallowed {since.count} internal error(s) during this test; the last: {internal_errors.last}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_sdk(sdk_internal_errors):
     """Every test starts with no process-wide client and an empty global scope."""
     _reset_scope()
-    tracehound._client = None
+    client_module._process_client = None
     yield
-    client = tracehound._client
+    client = client_module._process_client
     if client is not None:
         client.close(0.5)
-    tracehound._client = None
+    client_module._process_client = None
     _reset_scope()
 
 
@@ -61,5 +93,5 @@ def make_logger(request):
     yield make
     for logger, handler in created:
         logger.removeHandler(handler)
-        if handler.client is not tracehound._client:
+        if handler.client is not client_module._process_client:
             handler.client.close(0.5)

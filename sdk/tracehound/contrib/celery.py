@@ -10,7 +10,11 @@ from __future__ import annotations
 import functools
 import time
 
+from celery import signals
+
 import tracehound
+from tracehound import internal_errors
+from tracehound.handler import ignore_logger
 from tracehound.scope import pop_scope, push_scope
 from tracehound.serialize import capture_value
 
@@ -19,10 +23,6 @@ _tokens: dict = {}
 
 def setup() -> None:
     """Connect to Celery's task signals (idempotent)."""
-    from celery import signals
-
-    from tracehound.handler import ignore_logger
-
     # Celery also logs each failure; the signal carries the task's context, so report from there only.
     ignore_logger("celery.app.trace")
     ignore_logger("celery.worker.job")
@@ -35,8 +35,8 @@ def _on_prerun(sender=None, task_id=None, task=None, **kwargs):
     try:
         _tokens[task_id] = push_scope()
         tracehound.set_tag("celery_task_name", getattr(task or sender, "name", "?"))
-    except Exception:
-        pass
+    except Exception as exc:
+        internal_errors.record("celery task_prerun", exc)
 
 
 def _on_postrun(sender=None, task_id=None, **kwargs):
@@ -64,8 +64,8 @@ def _on_failure(sender=None, task_id=None, exception=None, args=None, kwargs=Non
             tags={"celery_task_name": name},
             contexts={"celery": context},
         )
-    except Exception:
-        pass
+    except Exception as exc:
+        internal_errors.record("celery task_failure", exc)
 
 
 def heartbeat(monitor_slug: str, monitor_config=None):

@@ -14,6 +14,7 @@ def main():
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.test import AsyncClient, Client
+    from tracehound import internal_errors
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("ada", "ada@example.org", "correct horse")
@@ -31,6 +32,8 @@ def main():
     assert tracehound.flush(5)
     transport = tracehound.get_client().transport
     print(f"tracehound sent={transport.sent} dropped={transport.dropped} last_status={transport.last_status}")
+    # What sdk_internal_errors checks in the tests' own process, checked here in the project's.
+    assert internal_errors.count == 0, f"tracehound swallowed {internal_errors.count} error(s): {internal_errors.last}"
 
 
 if __name__ == "__main__":

@@ -1,4 +1,10 @@
 from django.apps import AppConfig
+from django.core import checks
+
+from tracehound.client import register_request_extractor
+
+from .checks import check_dsn
+from .request import request_from_record
 
 
 class TracehoundConfig(AppConfig):
@@ -7,4 +13,6 @@ class TracehoundConfig(AppConfig):
     verbose_name = "Tracehound error reporting"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system check)
+        checks.register(check_dsn, "tracehound")
+        # Errors that django.request logs carry their request, with or without the middleware.
+        register_request_extractor(request_from_record)

@@ -5,9 +5,10 @@ from tracehound.dsn import Dsn, InvalidDsn
 from .settings import configured_dsns
 
 
-@checks.register("tracehound")
 def check_dsn(app_configs=None, **kwargs):
-    """tracehound.E001: a configured DSN does not parse (reporting would be silently disabled)."""
+    """tracehound.E001: a configured DSN does not parse (reporting would be silently disabled).
+
+    Registered by the app when it is ready."""
     errors = []
     for where, value in configured_dsns():
         try:

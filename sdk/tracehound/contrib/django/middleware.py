@@ -10,9 +10,11 @@ from __future__ import annotations
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
 import tracehound
+from tracehound import internal_errors
+from tracehound.client import register_request_extractor
 from tracehound.scope import pop_scope, push_scope
 
-from .request import request_data, send_pii
+from .request import request_data, request_from_record, send_pii
 
 
 class TracehoundMiddleware:
@@ -20,6 +22,10 @@ class TracehoundMiddleware:
     async_capable = True
 
     def __init__(self, get_response):
+        # The app registers this too when it is ready; a project may use the middleware without the app, and
+        # errors that django.request logs outside this middleware's scope (from middleware listed before it)
+        # must still carry their request.
+        register_request_extractor(request_from_record)
         self.get_response = get_response
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
@@ -51,6 +57,6 @@ class TracehoundMiddleware:
         """Unhandled view exceptions; ``django.request`` logging the same one later is deduplicated."""
         try:
             tracehound.get_client().capture_exception(exception, handled=False, mechanism="django")
-        except Exception:
-            pass
+        except Exception as exc:
+            internal_errors.record("django middleware", exc)
         return None

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from django.utils.functional import LazyObject, empty
+
 from tracehound.serialize import cap_string
+
+from .settings import get
 
 _EXTRA_HEADERS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 
@@ -25,11 +29,17 @@ def send_pii(client) -> bool:
     if client.send_default_pii:
         return True
     try:
-        from .settings import get
-
         return bool(get("SEND_DEFAULT_PII"))
     except Exception:
         return False
+
+
+def request_from_record(value, client):
+    """The request of a ``django.request`` log record (Django puts the HttpRequest in ``record.request``), or
+    None for anything else. The app and the middleware register it with the core."""
+    if not hasattr(value, "META"):
+        return None
+    return request_data(value, send_pii(client))
 
 
 def request_data(request, send_default_pii: bool) -> dict:
@@ -58,8 +68,6 @@ def request_data(request, send_default_pii: bool) -> dict:
 def user_data(request):
     """The user, if ``request.user`` was already loaded during the request. Never loads it: that is a
     session and database lookup, I/O the capture must not do (and it fails in a broken transaction)."""
-    from django.utils.functional import LazyObject, empty
-
     user = getattr(request, "user", None)
     try:
         if isinstance(user, LazyObject) and user._wrapped is empty:

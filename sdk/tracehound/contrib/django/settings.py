@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 
+from django.conf import settings as django_settings
+
+from tracehound.handler import Handler
+
 DEFAULTS = {
     "DSN": None,  # used when no handler in LOGGING names one
     "SEND_DEFAULT_PII": False,  # attach user id/username/email and the client IP to request events
@@ -11,28 +15,18 @@ DEFAULTS = {
 
 
 def get(name):
-    from django.conf import settings
-
-    values = getattr(settings, "TRACEHOUND", None) or {}
+    values = getattr(django_settings, "TRACEHOUND", None) or {}
     return values.get(name, DEFAULTS[name])
-
-
-def _handler_class():
-    from tracehound.handler import Handler
-
-    return Handler
 
 
 def configured_dsns() -> list:
     """Every DSN the project configures: LOGGING handlers of class tracehound.Handler, TRACEHOUND["DSN"],
     then TRACEHOUND_DSN. Each as (where, value)."""
-    from django.conf import settings
-
     found = []
-    logging_config = getattr(settings, "LOGGING", None) or {}
+    logging_config = getattr(django_settings, "LOGGING", None) or {}
     for name, handler in (logging_config.get("handlers") or {}).items():
         cls = handler.get("class") or handler.get("()")
-        is_ours = cls in ("tracehound.Handler", "tracehound.handler.Handler") or cls is _handler_class()
+        is_ours = cls in ("tracehound.Handler", "tracehound.handler.Handler") or cls is Handler
         if is_ours and handler.get("dsn"):
             found.append(("LOGGING handler %r" % name, handler["dsn"]))
     if get("DSN"):
