@@ -36,7 +36,16 @@ from issues import escalation, sketch
 from issues.claim import Claim, claim_again, claim_next, count_unfinished, finish_claim, pending_rows, record_failures
 from issues.grouping import GROUPING_VERSION, GroupingKey, grouping_key
 from issues.live import project_changed
-from issues.models import Event, Grouping, InboxItem, Issue, IssueHourlyCount, IssueTag, IssueTransition
+from issues.models import (
+    Event,
+    Grouping,
+    InboxItem,
+    Issue,
+    IssueHourlyCount,
+    IssueMinuteCount,
+    IssueTag,
+    IssueTransition,
+)
 from issues.normalize import normalize_event, summary, user_key
 from issues.signals import transitions_committed
 from projects.models import Project
@@ -268,6 +277,7 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
         _update_issues(fresh, transitions)
         _insert_events(fresh)
         _upsert_hourly_counts(fresh)
+        _upsert_minute_counts(fresh)
         _upsert_tags(fresh)
     if transitions:
         IssueTransition.objects.bulk_create(transitions)
@@ -582,6 +592,49 @@ def _upsert_hourly_counts(fresh: list[Prepared]) -> None:
         ["bigint", "bigint", "timestamptz", "integer"],
         [[issue_id, project_id, adapt(hour), count] for (issue_id, project_id, hour), count in sorted(counts.items())],
         f"ON CONFLICT (issue_id, hour) DO UPDATE SET count = {table}.count + excluded.count",
+    )
+
+
+def _minute_of(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def _upsert_minute_counts(fresh: list[Prepared]) -> None:
+    """Add the batch's events to each issue's count of the minute they arrived in, and their users to its sketch.
+
+    A sketch cannot be merged in SQL, so the minutes' stored sketches are read and merged here: safe, because this
+    transaction holds the row locks of these issues (_update_issues), so no other batch writes their minutes."""
+    counts: dict[tuple[int, datetime], int] = defaultdict(int)
+    projects: dict[int, int] = {}
+    users: dict[tuple[int, datetime], bytearray] = {}
+    for item in fresh:
+        key = (item.issue_id, _minute_of(item.received_at))
+        counts[key] += 1
+        projects[item.issue_id] = item.project_id
+        if item.user_key:
+            if key not in users:
+                users[key] = bytearray(sketch.MINUTE_REGISTERS)
+            sketch.add(users[key], item.user_key)
+    if users:
+        stored = IssueMinuteCount.objects.filter(
+            issue_id__in={issue_id for issue_id, _ in users}, minute__in={minute for _, minute in users}
+        ).values_list("issue_id", "minute", "users_sketch")
+        for issue_id, minute, registers in stored:
+            if (issue_id, minute) in users and registers:
+                sketch.merge(users[(issue_id, minute)], bytes(registers))
+    adapt = connection.ops.adapt_datetimefield_value
+    table = IssueMinuteCount._meta.db_table
+    _insert_rows(
+        f"INSERT INTO {table} (issue_id, project_id, minute, count, users_sketch)",
+        ["bigint", "bigint", "timestamptz", "integer", "bytea"],
+        [
+            [issue_id, projects[issue_id], adapt(minute), count, bytes(users.get((issue_id, minute), b""))]
+            for (issue_id, minute), count in sorted(counts.items())
+        ],
+        f"ON CONFLICT (issue_id, minute) DO UPDATE SET count = {table}.count + excluded.count, "
+        # A batch without users keeps the minute's sketch; one with users brings it merged.
+        f"users_sketch = CASE WHEN length(excluded.users_sketch) = 0 THEN {table}.users_sketch "
+        "ELSE excluded.users_sketch END",
     )
 
 

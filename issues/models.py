@@ -225,6 +225,21 @@ class IssueHourlyCount(models.Model):
         indexes = [models.Index(fields=["project", "hour"], name="hourly_count_by_project")]
 
 
+class IssueMinuteCount(models.Model):
+    """Events per issue per minute of arrival, with a small sketch of their distinct users, kept by digest for a
+    day: what alert rules such as "more than N events (or users) in M minutes" add up, without reading events."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="+", db_index=False)
+    minute = models.DateTimeField()
+    count = models.IntegerField(default=0)
+    users_sketch = models.BinaryField(default=b"")  # sketch.MINUTE_REGISTERS bytes, or empty: no user seen
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issue", "minute"], name="one_count_per_issue_minute")]
+        indexes = [models.Index(fields=["project", "minute"], name="minute_count_by_project")]
+
+
 class IssueTag(models.Model):
     """How often each tag value was seen on an issue's events: the facets of the issue page."""
 

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from issues import sketch
 from issues.claim import claim_next
 from issues.digest import digest_batch, digest_until_empty
 from issues.models import (
@@ -18,6 +19,7 @@ from issues.models import (
     InboxItem,
     Issue,
     IssueHourlyCount,
+    IssueMinuteCount,
     IssueTag,
     IssueTransition,
 )
@@ -195,3 +197,22 @@ def test_a_task_stops_at_a_short_batch_but_not_at_an_event_retried_alone(inbox, 
     result = digest_until_empty(limit=100, until_short_batch=True)
     assert (result.claimed, result.stored) == (151, 151)  # alone, then 100 (full), then 50 (short: stop)
     assert not InboxItem.objects.exists()
+
+
+def test_events_are_counted_per_minute_of_arrival_with_their_users_across_batches(inbox, project):
+    now = timezone.now()
+    minute = now.replace(second=0, microsecond=0)
+    for user in ("alice", "bob"):
+        inbox(exception_event(user={"id": user}), received_at=minute + timedelta(seconds=5))
+    digest_until_empty()
+    for user in ("bob", "carol"):
+        inbox(exception_event(user={"id": user}), received_at=minute + timedelta(seconds=30))
+    inbox(exception_event(), received_at=minute + timedelta(seconds=40))  # no user: keeps the minute's users
+    inbox(exception_event(user={"id": "dave"}), received_at=minute - timedelta(seconds=1))  # the minute before
+    digest_until_empty()
+
+    issue = Issue.objects.get(project=project)
+    rows = {row.minute: row for row in IssueMinuteCount.objects.filter(issue=issue)}
+    assert {moment: row.count for moment, row in rows.items()} == {minute: 5, minute - timedelta(minutes=1): 1}
+    assert sketch.estimate(bytearray(rows[minute].users_sketch)) == 3  # alice, bob, carol
+    assert rows[minute].project_id == project.id
