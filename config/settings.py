@@ -2,9 +2,12 @@
 
 Two shapes:
 - embedded (the default when DATABASE_URL is unset): SQLite in WAL mode under TRACEHOUND_DATA_DIR, in-memory
-  channel layer and cache, eager Celery, console email, DEBUG on. One process, nothing else to run.
+  channel layer and cache, eager Celery, console email. One process, nothing else to run.
 - production (DATABASE_URL set, or TRACEHOUND_MODE=production): Postgres, Redis for broker, cache and channel
-  layer when REDIS_URL is set, SMTP through EMAIL_URL, SECRET_KEY required, DEBUG off unless asked for.
+  layer when REDIS_URL is set, SMTP through EMAIL_URL, SECRET_KEY required.
+
+DEBUG is off in both unless DEBUG=true: the embedded default is also what `HOST=0.0.0.0 bin/serve` puts on a
+network, and Django's debug pages show settings, paths, URL patterns and a failing view's local variables.
 """
 
 import sys
@@ -34,7 +37,7 @@ try:
     DATABASES = {"default": database_from_url(env, "DATABASE_URL")} if DATABASE_URL_SET else {}
     REDIS_URL = redis_url(env, "REDIS_URL") if env.str("REDIS_URL", default="") else ""
     EMAIL_CONFIG = email_from_url(env, "EMAIL_URL") if env.str("EMAIL_URL", default="") else {}
-    DEBUG = env.bool("DEBUG", default=EMBEDDED)
+    DEBUG = env.bool("DEBUG", default=False)  # development only: see the module docstring
 except (ConfigurationError, environ.ImproperlyConfigured) as error:
     # One line on stderr and a non-zero exit: no traceback wall for a configuration mistake.
     sys.exit(f"tracehound: configuration error: {error}")
