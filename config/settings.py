@@ -202,7 +202,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
-# Behind a TLS-terminating proxy, trust its X-Forwarded-Proto so that request.is_secure() is right.
+# Behind a TLS-terminating proxy, trust its X-Forwarded-Proto so that request.is_secure() is right. (The client
+# address behind a proxy is TRACEHOUND["TRUST_X_FORWARDED_FOR"], below.)
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SERVES_HTTPS = urlsplit(BASE_URL).scheme == "https"
@@ -258,6 +259,19 @@ TRACEHOUND = {
     "ESCALATION_BASELINE_HOURS": 7 * 24,
     "ESCALATION_MIN_AGE_HOURS": 24,
     "ESCALATION_COOLDOWN_HOURS": 24,
+    # Failed logins on both login pages (ours and the admin's; frontend/login_limits.py): at most
+    # FAILURES_PER_USERNAME per user name (case-insensitive) and FAILURES_PER_ADDRESS per client address (IPv6: per
+    # /64) in each WINDOW_SECONDS window; past either, the form answers 429 with the time to wait and checks no
+    # password until the window ends. A successful login forgets its user name's failures, never its address's.
+    "LOGIN_LIMITS": {
+        "FAILURES_PER_USERNAME": env.int("TRACEHOUND_LOGIN_FAILURES_PER_USERNAME", default=10),
+        "FAILURES_PER_ADDRESS": env.int("TRACEHOUND_LOGIN_FAILURES_PER_ADDRESS", default=30),
+        "WINDOW_SECONDS": 60,
+    },
+    # The client address is the connection's peer (REMOTE_ADDR), unless this is true: then the last entry of
+    # X-Forwarded-For, the one a reverse proxy in front appended. Only behind such a proxy: clients can send the
+    # header themselves.
+    "TRUST_X_FORWARDED_FOR": env.bool("TRUST_X_FORWARDED_FOR", default=False),
     # Embedded shape: digest in a thread of the web process (off only for special set-ups and some tests).
     "DIGEST_IN_PROCESS": env.bool("TRACEHOUND_DIGEST_IN_PROCESS", default=True),
 }
