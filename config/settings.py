@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "frontend.csp.ContentSecurityPolicyMiddleware",  # outside WhiteNoise, so static files get the policy too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -213,6 +214,21 @@ CSRF_COOKIE_SECURE = SERVES_HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SERVES_HTTPS and not DEBUG else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Content-Security-Policy of every response (frontend/csp.py; the name and shape of Django 6.0's setting). Nothing
+# inline and nothing from elsewhere: scripts, styles, fonts, images and requests from this origin only ('self'
+# covers the live websocket on ws:/wss: to the same host), plus data: images (Pico's and Swagger UI's icons), no
+# plugins, no <base>, forms post only here, and no page may be framed.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 SILENCED_SYSTEM_CHECKS = [
     # HSTS subdomains/preload are a decision for the domain owner, not for an app on one host of that domain.
     "security.W005",
