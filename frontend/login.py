@@ -15,7 +15,7 @@ from frontend import login_limits
 
 
 class LimitedLoginMixin:
-    """For AuthenticationForm subclasses: consult the limits before authenticating, report the outcome after."""
+    """For AuthenticationForm subclasses: count the attempt before authenticating, take it back if it succeeds."""
 
     refused_for = 0  # seconds to wait, when this attempt was refused
 
@@ -23,19 +23,15 @@ class LimitedLoginMixin:
         username = self.cleaned_data.get("username")
         if not username or not self.cleaned_data.get("password"):
             return super().clean()  # a missing field is the fields' error; no password was tried
-        self.refused_for = login_limits.seconds_to_wait(self.request, username)
+        self.refused_for = login_limits.begin_attempt(self.request, username)
         if self.refused_for:
             raise ValidationError(
                 "Too many failed logins for this user name or from your address. Try again in %(wait)s.",
                 code="login_limited",
                 params={"wait": login_limits.describe_wait(self.refused_for)},
             )
-        try:
-            cleaned_data = super().clean()
-        except ValidationError:
-            login_limits.record_failure(self.request, username)
-            raise
-        login_limits.record_success(self.request, username)
+        cleaned_data = super().clean()  # a wrong password raises here, and stays counted
+        login_limits.attempt_succeeded(self.request, username)
         return cleaned_data
 
 

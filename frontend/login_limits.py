@@ -1,21 +1,24 @@
 """Failed-login limits: per user name and per client address, in fixed windows counted in Django's cache.
 
-Both login pages (ours and the admin's) go through the forms in frontend/login.py, which ask `seconds_to_wait`
-before they check a password at all, and report each outcome here. Past a limit the password is not checked, so a
-right guess during a lockout neither succeeds nor answers differently (in content or in time) from a wrong one.
+Both login pages (ours and the admin's) go through the forms in frontend/login.py, which call `begin_attempt`
+before they check a password at all, and `attempt_succeeded` when it was right. Past a limit the password is not
+checked, so a right guess during a lockout neither succeeds nor answers differently (in content or in time) from a
+wrong one.
 
 The limits (TRACEHOUND["LOGIN_LIMITS"] in settings): at most FAILURES_PER_USERNAME failures for one user name
 (case-insensitive; existing or not, so that the answer does not tell which names exist) and FAILURES_PER_ADDRESS
 from one client address, in each WINDOW_SECONDS window; a refusal says how long until the window ends. Windows
 are aligned on the clock, as ingest's quotas are, so the time to wait needs no stored start time.
 
-A successful login forgets the failures of its own user name only, never those of its address: otherwise an
-attacker with an account of their own could log into it between guesses at other accounts and guess forever.
+Each attempt is counted before its password is checked, and taken back if it succeeds: a successful login
+forgets the failures of its own user name, never those of its address, or an attacker with an account of their
+own could log into it between guesses at other accounts and guess for ever.
 
-Client address: REMOTE_ADDR, the peer of the connection. Behind a reverse proxy that is the proxy's address (one
-bucket for everyone: the per-user-name limit still holds); with TRUST_X_FORWARDED_FOR the last X-Forwarded-For
-entry is used, the one the proxy appended. Never by default: any client can send that header. IPv6 addresses
-count per /64, the smallest block a single customer is usually given, or one attacker would be 2**64 clients.
+Client address: REMOTE_ADDR, the peer of the connection. Behind a reverse proxy that is the proxy's address: one
+count for everyone, so failures from anywhere hold up everyone's logins for the rest of the window. With
+TRUST_X_FORWARDED_FOR the last X-Forwarded-For entry is used, the one the proxy appended; never by default, as
+any client can send that header. IPv6 addresses count per /64, the smallest block a single customer is usually
+given, or one attacker would be 2**64 clients.
 
 Why a small service and not django-axes (the maintained library for this): axes locks out for a cool-off after
 each failure (by default for ever, until an administrator resets it) and by default per address only; it records
@@ -30,6 +33,7 @@ If the cache cannot be reached, logins are not limited (and that is logged): the
 Redis is down, as ingest keeps accepting events.
 """
 
+import contextlib
 import hashlib
 import ipaddress
 import logging
@@ -87,40 +91,50 @@ def _counters(request, username: str) -> tuple[list[tuple[str, int]], float]:
     return counters, (start + 1) * window - now
 
 
-def seconds_to_wait(request, username: str) -> int:
-    """0 when this login may be tried; otherwise how many seconds until a limit it has reached resets."""
+def begin_attempt(request, username: str) -> int:
+    """Count this attempt as a failure before its password is checked; 0 if it may go on, else the seconds to wait.
+
+    Counting first means guesses sent in parallel cannot all pass the check while the first ones are still being
+    hashed: the eleventh is refused however many arrive at once. A refused attempt is not counted; one that
+    succeeds is taken back by `attempt_succeeded`.
+    """
     counters, left = _counters(request, username)
+    timeout = math.ceil(left) + 1
+    counted = []
     try:
-        counts = cache.get_many([key for key, _ in counters])
+        over = False
+        for key, limit in counters:
+            cache.add(key, 0, timeout=timeout)
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr: this attempt starts it again
+                cache.set(key, 1, timeout=timeout)
+                count = 1
+            counted.append(key)
+            over = over or count > limit
+        if over:
+            _take_back(counted)
+            return max(1, math.ceil(left))
     except Exception:
         log.exception("login limits: the cache cannot be reached; this login is not limited")
-        return 0
-    if any(counts.get(key, 0) >= limit for key, limit in counters):
-        return max(1, math.ceil(left))
     return 0
 
 
-def record_failure(request, username: str) -> None:
-    counters, left = _counters(request, username)
-    timeout = math.ceil(left) + 1
+def attempt_succeeded(request, username: str) -> None:
+    """The attempt was no failure: take it back from its address's count (whose earlier failures stay), and forget
+    the failures of its user name (someone who knows its password made them)."""
+    (username_key, _), (address_key, _) = _counters(request, username)[0]
     try:
-        for key, _ in counters:
-            cache.add(key, 0, timeout=timeout)
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr: this failure starts it again
-                cache.set(key, 1, timeout=timeout)
-    except Exception:
-        log.exception("login limits: the cache cannot be reached; a failed login was not counted")
-
-
-def record_success(request, username: str) -> None:
-    """Forget the failures of this user name (someone who knows its password made them); keep the address's."""
-    counters, _ = _counters(request, username)
-    try:
-        cache.delete(counters[0][0])
+        cache.delete(username_key)
+        _take_back([address_key])
     except Exception:
         log.exception("login limits: the cache cannot be reached")
+
+
+def _take_back(keys: list[str]) -> None:
+    for key in keys:
+        with contextlib.suppress(ValueError):  # raised when its window ended meanwhile
+            cache.decr(key)
 
 
 def describe_wait(seconds: int) -> str:

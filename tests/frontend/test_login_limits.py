@@ -79,6 +79,13 @@ def test_the_eleventh_failure_for_a_user_name_is_refused_without_checking_the_pa
     assert password_checks == ["ada"] * 10
 
 
+def test_guesses_in_flight_together_are_counted_before_their_passwords_are_checked(clock):
+    # Twelve guesses arriving at once, none of them answered yet: the eleventh and twelfth are refused all the same.
+    request = RequestFactory().post("/accounts/login/", REMOTE_ADDR="192.0.2.50")
+    waits = [login_limits.begin_attempt(request, "ada") for _ in range(12)]
+    assert waits == [0] * 10 + [WINDOW - 5] * 2
+
+
 def test_the_admin_login_page_is_limited_too(client, clock, password_checks):
     get_user_model().objects.create_superuser("root", password=PASSWORD)
     url = reverse("admin:login")
