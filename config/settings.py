@@ -2,9 +2,12 @@
 
 Two shapes:
 - embedded (the default when DATABASE_URL is unset): SQLite in WAL mode under TRACEHOUND_DATA_DIR, in-memory
-  channel layer and cache, eager Celery, console email, DEBUG on. One process, nothing else to run.
+  channel layer and cache, eager Celery, console email. One process, nothing else to run.
 - production (DATABASE_URL set, or TRACEHOUND_MODE=production): Postgres, Redis for broker, cache and channel
-  layer when REDIS_URL is set, SMTP through EMAIL_URL, SECRET_KEY required, DEBUG off unless asked for.
+  layer when REDIS_URL is set, SMTP through EMAIL_URL, SECRET_KEY required.
+
+DEBUG is off in both unless DEBUG=true: the embedded default is also what `HOST=0.0.0.0 bin/serve` puts on a
+network, and Django's debug pages show settings, paths, URL patterns and a failing view's local variables.
 """
 
 import sys
@@ -34,7 +37,7 @@ try:
     DATABASES = {"default": database_from_url(env, "DATABASE_URL")} if DATABASE_URL_SET else {}
     REDIS_URL = redis_url(env, "REDIS_URL") if env.str("REDIS_URL", default="") else ""
     EMAIL_CONFIG = email_from_url(env, "EMAIL_URL") if env.str("EMAIL_URL", default="") else {}
-    DEBUG = env.bool("DEBUG", default=EMBEDDED)
+    DEBUG = env.bool("DEBUG", default=False)  # development only: see the module docstring
 except (ConfigurationError, environ.ImproperlyConfigured) as error:
     # One line on stderr and a non-zero exit: no traceback wall for a configuration mistake.
     sys.exit(f"tracehound: configuration error: {error}")
@@ -76,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "frontend.csp.ContentSecurityPolicyMiddleware",  # outside WhiteNoise, so static files get the policy too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -208,7 +212,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
-# Behind a TLS-terminating proxy, trust its X-Forwarded-Proto so that request.is_secure() is right.
+# Behind a TLS-terminating proxy, trust its X-Forwarded-Proto so that request.is_secure() is right. (The client
+# address behind a proxy is TRACEHOUND["TRUST_X_FORWARDED_FOR"], below.)
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SERVES_HTTPS = urlsplit(BASE_URL).scheme == "https"
@@ -218,6 +223,21 @@ CSRF_COOKIE_SECURE = SERVES_HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SERVES_HTTPS and not DEBUG else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Content-Security-Policy of every response (frontend/csp.py; the name and shape of Django 6.0's setting). Nothing
+# inline and nothing from elsewhere: scripts, styles, fonts, images and requests from this origin only ('self'
+# covers the live websocket on ws:/wss: to the same host), plus data: images (Pico's and Swagger UI's icons), no
+# plugins, no <base>, forms post only here, and no page may be framed.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 SILENCED_SYSTEM_CHECKS = [
     # HSTS subdomains/preload are a decision for the domain owner, not for an app on one host of that domain.
     "security.W005",
@@ -264,6 +284,19 @@ TRACEHOUND = {
     "ESCALATION_BASELINE_HOURS": 7 * 24,
     "ESCALATION_MIN_AGE_HOURS": 24,
     "ESCALATION_COOLDOWN_HOURS": 24,
+    # Failed logins on both login pages (ours and the admin's; frontend/login_limits.py): at most
+    # FAILURES_PER_USERNAME per user name (case-insensitive) and FAILURES_PER_ADDRESS per client address (IPv6: per
+    # /64) in each WINDOW_SECONDS window; past either, the form answers 429 with the time to wait and checks no
+    # password until the window ends. A successful login forgets its user name's failures, never its address's.
+    "LOGIN_LIMITS": {
+        "FAILURES_PER_USERNAME": env.int("TRACEHOUND_LOGIN_FAILURES_PER_USERNAME", default=10),
+        "FAILURES_PER_ADDRESS": env.int("TRACEHOUND_LOGIN_FAILURES_PER_ADDRESS", default=30),
+        "WINDOW_SECONDS": 60,
+    },
+    # The client address is the connection's peer (REMOTE_ADDR), unless this is true: then the last entry of
+    # X-Forwarded-For, the one a reverse proxy in front appended. Only behind such a proxy: clients can send the
+    # header themselves.
+    "TRUST_X_FORWARDED_FOR": env.bool("TRUST_X_FORWARDED_FOR", default=False),
     # Embedded shape: digest in a thread of the web process (off only for special set-ups and some tests).
     "DIGEST_IN_PROCESS": env.bool("TRACEHOUND_DIGEST_IN_PROCESS", default=True),
     # Alerts (notify/). Outbound requests to channel URLs (Slack, Discord, webhooks) refuse loopback, private,

@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from frontend.login import AdminLoginForm, refusals_as_429
+
+# The admin's login page is limited like ours (frontend/login_limits.py): its form, and its answer when refused.
+admin.site.login_form = AdminLoginForm
+
 urlpatterns = [
+    path("admin/login/", refusals_as_429(admin.site.login)),
     path("admin/", admin.site.urls),
     path("", include("frontend.urls")),
 ]

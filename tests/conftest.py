@@ -12,6 +12,16 @@ def _fresh_key_cache():
     forget_all()
 
 
+@pytest.fixture(autouse=True)
+def _static_files_without_collectstatic(settings):
+    # Without DEBUG, settings serve hashed names from collectstatic's manifest; pages under test only need the
+    # names (the servers that tests/e2e starts use a collected manifest, as a deployment does).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def team(db):
     return ensure_default_team()

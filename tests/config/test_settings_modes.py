@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import collected_static_root
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "TRACEHOUND_MODE": "production",
@@ -43,7 +45,7 @@ def settings_in(env_overrides: dict, tmp_path: Path) -> dict:
 
 def test_embedded_default_needs_nothing(tmp_path):
     s = settings_in({}, tmp_path)
-    assert s["mode"] == "embedded" and s["debug"] is True
+    assert s["mode"] == "embedded" and s["debug"] is False
     assert s["engine"] == "django.db.backends.sqlite3"
     assert "journal_mode=WAL" in s["db_options"]["init_command"]
     assert s["layer"].endswith("InMemoryChannelLayer") and s["cache"].endswith("LocMemCache")
@@ -51,6 +53,39 @@ def test_embedded_default_needs_nothing(tmp_path):
     assert s["email"] == "django.core.mail.backends.console.EmailBackend"
     assert (tmp_path / "secret_key").exists()  # generated once, kept with the data, never in the source
     assert s["hosts"] == ["localhost", "127.0.0.1", "[::1]"]  # never "*": the websocket origin check uses it
+
+
+def test_debug_is_only_on_when_asked_for(tmp_path):
+    assert settings_in({"DEBUG": "true"}, tmp_path)["debug"] is True
+    assert settings_in({**PRODUCTION, "DEBUG": "true"}, tmp_path)["debug"] is True
+    assert settings_in({"DEBUG": "false"}, tmp_path)["debug"] is False
+
+
+# A request with a foreign Host header and one for an unknown page, as the embedded default answers them when
+# started without any setting (`HOST=0.0.0.0 bin/serve`): Django's debug pages would list settings and URL patterns.
+REQUEST_ERRORS = (
+    "import json; from django.test import Client; c = Client();"
+    "answers = [c.get('/', HTTP_HOST='evil.example'), c.get('/no/such/page/', HTTP_HOST='localhost')];"
+    "print(json.dumps([[a.status_code, a.content.decode()] for a in answers]))"
+)
+
+
+def test_the_embedded_default_shows_no_debug_page(tmp_path):
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        REQUEST_ERRORS,
+        env_overrides={"STATIC_ROOT": collected_static_root(), "STATIC_PRECOMPRESS": "false"},
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    (host_status, host_page), (missing_status, missing_page) = json.loads(result.stdout)
+    assert host_status == 400 and "<h1>Bad request</h1>" in host_page
+    assert missing_status == 404 and "<h1>Not found</h1>" in missing_page
+    for page in (host_page, missing_page):
+        assert "DisallowedHost" not in page and "ALLOWED_HOSTS" not in page and "SECRET_KEY" not in page
+        assert "URLconf" not in page and "api/ui/schema" not in page and str(ROOT) not in page
 
 
 def test_a_sqlite_database_url_gets_the_same_locking_options(tmp_path):
@@ -71,8 +106,18 @@ def test_production_uses_postgres_redis_and_smtp_with_debug_off(tmp_path):
     assert s["hosts"] == ["errors.example.com"]
 
 
-def test_production_deploy_check_is_clean(tmp_path):
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION, tmp_path=tmp_path)
+@pytest.mark.parametrize(
+    "environment",
+    [
+        PRODUCTION,
+        # The least a production start needs: the mode follows from DATABASE_URL, no Redis, no mail server.
+        {key: PRODUCTION[key] for key in ("DATABASE_URL", "SECRET_KEY", "TRACEHOUND_URL")},
+        {**PRODUCTION, "TRUST_X_FORWARDED_PROTO": "true"},
+    ],
+    ids=["full", "minimal", "behind-a-proxy"],
+)
+def test_production_deploy_check_is_clean(tmp_path, environment):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=environment, tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

@@ -4,6 +4,7 @@
 free port against the test database (tests using it must commit their data, so it depends on `transactional_db`),
 in the same mode as the test run: embedded (SQLite file, digest in the web process) or production (PostgreSQL,
 Redis, and a real `celery -A config worker` with its beat sweep digesting). Its output is printed when a test fails.
+`browser` is Debian's chromium driven by Playwright, for the browser tests.
 """
 
 import atexit
@@ -24,6 +25,7 @@ import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
 # The web server command of compose.yaml and the Dockerfile (uvicorn reads its worker count from WEB_CONCURRENCY).
 PRODUCTION_SERVER = ["uvicorn", "config.asgi:application", "--loop", "uvloop", "--http", "httptools",
                      "--ws", "websockets", "--lifespan", "off", "--no-access-log", "--no-proxy-headers"]  # fmt: skip
@@ -176,3 +178,43 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+# Module scope, not session: Playwright's sync API holds an event loop on the main thread until it stops, and
+# every async test run after it would find that loop running.
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("the browser tests need Debian's chromium: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on the test's thread; Django would take every query there for
+    # async code. The tests' queries are plain synchronous ones on their own thread, so that guard is lifted.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    )  # fmt: skip
+    yield browser
+    browser.close()
+    playwright.stop()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+def watch_csp_violations(context) -> list[str]:
+    """Every Content-Security-Policy violation in the context's pages, as the page's event and as the console's
+    report (either alone can be missed: the event is not fired for some blocks, the console message not for others)."""
+    violations = []
+    context.expose_binding("reportCspViolation", lambda source, text: violations.append(text))
+    context.add_init_script(
+        """document.addEventListener("securitypolicyviolation", (event) => {
+            window.reportCspViolation(`${event.violatedDirective} blocked ${event.blockedURI} on ${location.href}`);
+        }, true);"""
+    )
+    context.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and violations.append(message.text),
+    )
+    return violations

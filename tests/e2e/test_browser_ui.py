@@ -3,7 +3,6 @@
 Screenshots go to test-output/ for a reviewer to look at the pages.
 """
 
-import os
 import subprocess
 import sys
 import time
@@ -11,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import ROOT, watch_csp_violations
 from tests.frontend.factories import PASSWORD, make_event, make_grouping, make_issue, make_user
 from tests.frontend.test_security import SCRIPT, xss_event
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "test-output"
 LIVE_BUDGET_SECONDS = 2.0
 
@@ -42,32 +40,10 @@ sentry_sdk.flush(timeout=10)
 """
 
 
-# Module scope, not session: Playwright's sync API holds an event loop on the main thread until it stops, and
-# every async test run after it would find that loop running.
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("the browser tests need Debian's chromium: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop on the test's thread; Django would take every query there for
-    # async code. The tests' queries are plain synchronous ones on their own thread, so that guard is lifted.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    )  # fmt: skip
-    yield browser
-    browser.close()
-    playwright.stop()
-    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-
-
 @pytest.fixture
 def page(browser, tracehound_server, team):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    csp_violations = watch_csp_violations(context)
     page = context.new_page()
     dialogs, errors = [], []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -81,6 +57,7 @@ def page(browser, tracehound_server, team):
     page.wait_for_url(f"{tracehound_server.url}/")
     yield page
     context.close()
+    assert csp_violations == []  # every browser test's pages, not only the one that looks for violations
 
 
 def watch_for(page, selector: str, text: str) -> None:

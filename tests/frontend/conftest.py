@@ -10,15 +10,6 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _static_files_without_collectstatic(settings):
-    # Production settings serve hashed names from collectstatic's manifest; pages under test only need the names.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def member(team):
     """A user in the default team, which owns the `project` fixture."""
