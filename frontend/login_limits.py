@@ -41,8 +41,9 @@ import math
 import time
 import unicodedata
 
-from django.conf import settings
 from django.core.cache import cache
+
+from projects.options import option
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +52,13 @@ clock = time.time
 
 
 def _limits() -> dict:
-    return settings.TRACEHOUND["LOGIN_LIMITS"]
+    return option("LOGIN_LIMITS")
 
 
 def client_address(request) -> str:
     """The address failures are counted against: see the module docstring for which one and why."""
     address = request.META.get("REMOTE_ADDR", "")
-    if settings.TRACEHOUND["TRUST_X_FORWARDED_FOR"]:
+    if option("TRUST_X_FORWARDED_FOR"):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
         address = forwarded or address
     try:
