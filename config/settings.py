@@ -158,6 +158,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # Digest tasks are requested as events arrive; this sweep catches what a lost message or a broker outage left.
     "digest-sweep": {"task": "issues.tasks.sweep_inbox", "schedule": 10.0},
+    # Alerts: transitions a lost wake-up left, frequency rules, retries, storm summaries, held notices.
+    "notify-sweep": {"task": "notify.tasks.sweep_notify", "schedule": 5.0},
 }
 
 if EMAIL_CONFIG:

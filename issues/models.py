@@ -284,4 +284,8 @@ class IssueTransition(models.Model):
     details = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["issue", "-created_at"], name="transition_history")]
+        indexes = [
+            models.Index(fields=["issue", "-created_at"], name="transition_history"),
+            # notify's sweep: the recent transitions it has not handled yet.
+            models.Index(fields=["created_at"], name="transition_by_time"),
+        ]

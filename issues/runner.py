@@ -1,16 +1,19 @@
-"""The embedded shape's digest: a thread in the web process, woken by `handoff.events_accepted`.
+"""The embedded shape's background work: threads in the web process instead of Celery workers and beat.
 
-Why a thread and not eager Celery: an eager task would digest inside the ingest request. The thread also owns
-the in-memory channel layer problem: it publishes live pushes through the server's event loop.
+Digest runs in one, woken by `handoff.events_accepted`; notify runs in another (notify/runner.py). Why threads
+and not eager Celery: an eager task would digest inside the ingest request. The digest thread also owns the
+in-memory channel layer problem: it publishes live pushes through the server's event loop.
 
-It is started by the ASGI application on its first HTTP request (`start_on_first_request`), so `runserver` and
-daphne run it, while management commands and unit tests, which never serve a request through that application,
-do not. Besides wake-ups it looks every SWEEP_SECONDS, which also picks up events left from before a restart.
+They are started by the ASGI application on its first HTTP request (`start_on_first_request`), so `runserver`
+and daphne run them, while management commands and unit tests, which never serve a request through that
+application, do not. Besides wake-ups each looks every few seconds, which also picks up what was left from before
+a restart.
 """
 
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -21,13 +24,16 @@ from projects.options import option
 
 logger = logging.getLogger(__name__)
 
-# Events committed by another process (a second web process, a management command) are seen within this time.
-SWEEP_SECONDS = 1.0
 ERROR_PAUSE_SECONDS = 2.0
 
 
-class DigestThread:
-    def __init__(self):
+class BackgroundThread:
+    """A daemon thread that runs `work()` when woken, and at least every `sweep_seconds`."""
+
+    def __init__(self, name: str, work: Callable[[], object], sweep_seconds: float):
+        self.name = name
+        self.work = work
+        self.sweep_seconds = sweep_seconds
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -41,7 +47,7 @@ class DigestThread:
         with self._lock:
             if self.running:
                 return
-            self._thread = threading.Thread(target=self._run, name="tracehound-digest", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
             self._thread.start()
         self.wake()
 
@@ -59,7 +65,7 @@ class DigestThread:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(timeout=SWEEP_SECONDS)
+            self._wake.wait(timeout=self.sweep_seconds)
             self._wake.clear()
             if self._stopping:
                 close_old_connections()
@@ -67,33 +73,39 @@ class DigestThread:
                 return
             try:
                 close_old_connections()
-                # A plain read first: on SQLite, a digest transaction takes the write lock even when idle.
-                if pending_events():
-                    digest_until_empty()
+                self.work()
             except Exception:
-                # The database may be away for a moment; the events stay pending and the next round retries.
-                logger.exception("digest round failed")
+                # The database may be away for a moment; the work stays pending and the next round retries.
+                logger.exception("%s: round failed", self.name)
                 self._wake.wait(timeout=ERROR_PAUSE_SECONDS)
             finally:
                 close_old_connections()
 
 
-digest_thread = DigestThread()
+def digest_round() -> None:
+    # A plain read first: on SQLite, a digest transaction takes the write lock even when idle.
+    if pending_events():
+        digest_until_empty()
+
+
+# Events committed by another process (a second web process, a management command) are seen within a second.
+digest_thread = BackgroundThread("tracehound-digest", digest_round, sweep_seconds=1.0)
 
 
 def in_process_digest_enabled() -> bool:
     return settings.CELERY_TASK_ALWAYS_EAGER and option("DIGEST_IN_PROCESS")
 
 
-def start_on_first_request(application):
-    """Wrap an ASGI application so that its first HTTP request starts the digest thread (embedded shape only)."""
-    if not in_process_digest_enabled():
+def start_on_first_request(application, threads: list[BackgroundThread]):
+    """Wrap an ASGI application so that its first HTTP request starts `threads` (embedded shape only)."""
+    if not threads:
         return application
 
     async def app(scope, receive, send):
-        if scope["type"] == "http" and not digest_thread.running:
+        if scope["type"] == "http" and not all(thread.running for thread in threads):
             use_server_loop(asyncio.get_running_loop())
-            digest_thread.start()
+            for thread in threads:
+                thread.start()
         return await application(scope, receive, send)
 
     return app

@@ -163,6 +163,8 @@ class Delivery(models.Model):
     carried_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="carries")
     created_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When the message was first sent (or tried): what the storm and hourly limits count.
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -177,6 +179,7 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["channel", "-created_at"], name="delivery_of_channel"),
+            models.Index(fields=["channel", "first_attempt_at"], name="delivery_sends_of_channel"),
         ]
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from issues import sketch
 from issues.claim import claim_next
 from issues.digest import digest_batch, digest_until_empty
+from issues.minute_counts import prune_minute_counts
 from issues.models import (
     ZSTD_MAGIC,
     Event,
@@ -216,3 +217,12 @@ def test_events_are_counted_per_minute_of_arrival_with_their_users_across_batche
     assert {moment: row.count for moment, row in rows.items()} == {minute: 5, minute - timedelta(minutes=1): 1}
     assert sketch.estimate(bytearray(rows[minute].users_sketch)) == 3  # alice, bob, carol
     assert rows[minute].project_id == project.id
+
+
+def test_minute_counts_older_than_a_day_are_pruned(inbox, project):
+    inbox(exception_event(), received_at=timezone.now() - timedelta(days=2))
+    inbox(exception_event(), received_at=timezone.now())
+    digest_until_empty()
+    assert IssueMinuteCount.objects.count() == 2
+    assert prune_minute_counts() == 1
+    assert IssueMinuteCount.objects.get().minute > timezone.now() - timedelta(minutes=2)

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from issues import handoff, live
 from issues.models import Issue
-from issues.runner import DigestThread, digest_thread
+from issues.runner import BackgroundThread, digest_round, digest_thread
 from issues.tasks import QUEUED_FLAG
 
 from ..waiting import wait_for
@@ -19,7 +19,7 @@ from .conftest import add_to_inbox, exception_event
 
 @pytest.mark.django_db(transaction=True)
 def test_the_digest_thread_digests_what_is_committed_and_stops(project):
-    thread = DigestThread()
+    thread = BackgroundThread("test-digest", digest_round, sweep_seconds=1.0)
     thread.start()
     try:
         add_to_inbox(project, exception_event(type_="ThreadError"))

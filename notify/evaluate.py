@@ -1,0 +1,253 @@
+"""From committed transitions and issue frequencies to alerts, each with one delivery per channel of its rule.
+
+Transitions (the outbox): `handle_transitions` takes alerting transitions that no one handled yet, marks them
+handled and records their alerts in one transaction per batch. The mark is a unique row inserted first, so when
+two workers (or a worker and the sweep) reach the same transition, the second one's insert waits for the first's
+commit and then finds it taken: every transition is evaluated exactly once. A worker killed before its commit
+leaves its transitions unmarked, and the next sweep takes them.
+
+Frequencies: `check_frequencies` adds up the per-minute counts digest keeps (IssueMinuteCount) over each
+frequency rule's window, for the issues that had events in the last minutes; no event is read.
+
+Either way, an issue alerts a rule at most once per its action interval: the (rule, issue) state row is locked
+while deciding, so concurrent workers agree. Muted and resolved issues raise no frequency alert (a resolved issue
+alerts again by regressing; a muted one by escalating, which ends a mute for a while).
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Sum
+from django.utils import timezone
+
+from issues import sketch
+from issues.models import Event, Issue, IssueMinuteCount, IssueTransition
+from notify.models import Alert, AlertRule, Delivery, HandledTransition, RuleIssueState
+from notify.rules import FREQUENCY_TRIGGERS, TRIGGER_OF_TRANSITION, event_matches, has_filters
+from projects.options import option
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500
+# A frequency is checked for the issues with events this recently (the checks run every few seconds).
+RECENT_MINUTES = 2
+
+
+@dataclass
+class Firing:
+    """A rule that fires for an issue, now."""
+
+    rule: AlertRule
+    issue_id: int
+    trigger: str
+    transition_id: int | None = None
+    details: dict = field(default_factory=dict)
+
+
+def _active_rules(project_ids) -> dict[int, list[AlertRule]]:
+    rules = defaultdict(list)
+    for rule in AlertRule.objects.filter(project_id__in=project_ids, is_active=True).prefetch_related("channels"):
+        rules[rule.project_id].append(rule)
+    return rules
+
+
+def _events(keys: set[tuple[int, object]]) -> dict[tuple[int, object], dict]:
+    """The stored data of the events named by (project id, event id)."""
+    if not keys:
+        return {}
+    rows = Event.objects.filter(
+        project_id__in={project_id for project_id, _ in keys}, event_id__in={event_id for _, event_id in keys}
+    ).only("project_id", "event_id", "payload")
+    return {(row.project_id, row.event_id): row.data for row in rows if (row.project_id, row.event_id) in keys}
+
+
+def _event_facts(event: dict | None) -> dict:
+    """What a message says of the event behind an alert (kept on the alert: the event may be gone when it sends)."""
+    event = event or {}
+    return {key: event.get(key) for key in ("environment", "release") if isinstance(event.get(key), str)}
+
+
+def _claim(transition_ids: list[int]) -> list[int]:
+    """Mark these transitions handled; the ids this transaction marked (the others were handled meanwhile)."""
+    table = connection.ops.quote_name(HandledTransition._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        placeholders = ", ".join(["(%s, %s)"] * len(transition_ids))
+        params = [value for transition_id in transition_ids for value in (transition_id, now)]
+        cursor.execute(
+            f"INSERT INTO {table} (transition_id, handled_at) VALUES {placeholders} "
+            "ON CONFLICT (transition_id) DO NOTHING RETURNING transition_id",
+            params,
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def unhandled_transitions():
+    """Alerting transitions of the last ALERT_SWEEP_HOURS that notify has not handled yet."""
+    horizon = timezone.now() - timedelta(hours=option("ALERT_SWEEP_HOURS"))
+    return IssueTransition.objects.filter(kind__in=list(TRIGGER_OF_TRANSITION), created_at__gte=horizon).exclude(
+        Exists(HandledTransition.objects.filter(transition_id=OuterRef("pk")))
+    )
+
+
+def handle_transitions(transition_ids: list[int] | None = None) -> int:
+    """Evaluate the unhandled alerting transitions (of `transition_ids`, or all of them) against the rules;
+    returns how many alerts were recorded."""
+    alerts = 0
+    last_id = 0
+    while True:
+        pending = unhandled_transitions().filter(id__gt=last_id)
+        if transition_ids is not None:
+            pending = pending.filter(id__in=transition_ids)
+        ids = list(pending.order_by("id").values_list("id", flat=True)[:BATCH])
+        if not ids:
+            return alerts
+        last_id = ids[-1]
+        with transaction.atomic():
+            claimed = _claim(ids)
+            if claimed:
+                alerts += _alert_on_transitions(claimed)
+
+
+def _alert_on_transitions(transition_ids: list[int]) -> int:
+    transitions = list(
+        IssueTransition.objects.filter(id__in=transition_ids)
+        .order_by("id")
+        .values("id", "project_id", "issue_id", "kind", "event_id")
+    )
+    rules = _active_rules({row["project_id"] for row in transitions})
+    wanted = [
+        (row, rule)
+        for row in transitions
+        for rule in rules.get(row["project_id"], [])
+        if TRIGGER_OF_TRANSITION[row["kind"]] in rule.triggers
+    ]
+    events = _events({(row["project_id"], row["event_id"]) for row, _ in wanted if row["event_id"]})
+    firings = []
+    for row, rule in wanted:
+        event = events.get((row["project_id"], row["event_id"]))
+        if event_matches(rule, event):
+            firings.append(
+                Firing(rule, row["issue_id"], TRIGGER_OF_TRANSITION[row["kind"]], row["id"], _event_facts(event))
+            )
+    return fire(firings)
+
+
+def check_frequencies(now: datetime | None = None) -> int:
+    """Fire the frequency rules whose threshold an issue passed within the rule's window; returns alerts recorded."""
+    now = now or timezone.now()
+    current_minute = now.replace(second=0, microsecond=0)
+    rules_by_project = defaultdict(list)
+    for rule in AlertRule.objects.filter(is_active=True).prefetch_related("channels"):
+        if FREQUENCY_TRIGGERS.intersection(rule.triggers) and rule.threshold and rule.window_minutes:
+            rules_by_project[rule.project_id].append(rule)
+    firings = []
+    for project_id, rules in rules_by_project.items():
+        recent = set(
+            IssueMinuteCount.objects.filter(
+                project_id=project_id, minute__gte=current_minute - timedelta(minutes=RECENT_MINUTES)
+            ).values_list("issue_id", flat=True)
+        )
+        if not recent:
+            continue
+        unresolved = set(
+            Issue.objects.filter(id__in=recent, status=Issue.Status.UNRESOLVED).values_list("id", flat=True)
+        )
+        for rule in rules:
+            firings += _frequency_firings(rule, unresolved, current_minute)
+    if not firings:
+        return 0
+    latest = _latest_events({firing.issue_id for firing in firings if has_filters(firing.rule)})
+    matching = []
+    for firing in firings:
+        event = latest.get(firing.issue_id)
+        if event_matches(firing.rule, event):
+            firing.details.update(_event_facts(event))
+            matching.append(firing)
+    with transaction.atomic():
+        return fire(matching, now)
+
+
+def _frequency_firings(rule: AlertRule, issue_ids: set[int], current_minute: datetime) -> list[Firing]:
+    if not issue_ids:
+        return []
+    since = current_minute - timedelta(minutes=rule.window_minutes - 1)  # the window ends with the current minute
+    window = IssueMinuteCount.objects.filter(issue_id__in=issue_ids, minute__gte=since)
+    counts = dict(window.values("issue_id").annotate(total=Sum("count")).values_list("issue_id", "total"))
+    # Each event has at most one user, so an issue with no more events than the threshold has no more users.
+    over = {issue_id: count for issue_id, count in counts.items() if count > rule.threshold}
+    trigger = next(trigger for trigger in rule.triggers if trigger in FREQUENCY_TRIGGERS)
+    if trigger == AlertRule.Trigger.USER_FREQUENCY and over:
+        merged: dict[int, bytearray] = {}
+        for issue_id, registers in window.filter(issue_id__in=over).values_list("issue_id", "users_sketch"):
+            if registers:
+                sketch.merge(merged.setdefault(issue_id, bytearray(sketch.MINUTE_REGISTERS)), bytes(registers))
+        over = {issue_id: sketch.estimate(registers) for issue_id, registers in merged.items()}
+        over = {issue_id: users for issue_id, users in over.items() if users > rule.threshold}
+    return [
+        Firing(rule, issue_id, trigger, details={"count": count, "window_minutes": rule.window_minutes})
+        for issue_id, count in sorted(over.items())
+    ]
+
+
+def _latest_events(issue_ids: set[int]) -> dict[int, dict]:
+    latest = {}
+    for issue_id in issue_ids:
+        event = Event.objects.filter(issue_id=issue_id).order_by("-timestamp", "-id").only("payload").first()
+        if event is not None:
+            latest[issue_id] = event.data
+    return latest
+
+
+def fire(firings: list[Firing], now: datetime | None = None) -> int:
+    """Record an alert, and a delivery per active channel of its rule, for each firing whose issue did not alert
+    its rule within the rule's action interval. Call inside a transaction; returns the alerts recorded."""
+    if not firings:
+        return 0
+    now = now or timezone.now()
+    pairs = sorted({(firing.rule.id, firing.issue_id) for firing in firings})
+    RuleIssueState.objects.bulk_create(
+        [RuleIssueState(rule_id=rule_id, issue_id=issue_id) for rule_id, issue_id in pairs], ignore_conflicts=True
+    )
+    # Locked in a fixed order, so that two workers firing for the same issues queue instead of deadlocking.
+    states = {
+        (state.rule_id, state.issue_id): state
+        for state in RuleIssueState.objects.filter(
+            rule_id__in={rule_id for rule_id, _ in pairs}, issue_id__in={issue_id for _, issue_id in pairs}
+        )
+        .order_by("rule_id", "issue_id")
+        .select_for_update()
+    }
+    alerts, changed = [], []
+    for firing in firings:
+        state = states[(firing.rule.id, firing.issue_id)]
+        interval = timedelta(minutes=firing.rule.action_interval_minutes)
+        if state.last_fired_at is not None and now - state.last_fired_at < interval:
+            continue
+        state.last_fired_at = now
+        changed.append(state)
+        alerts.append(
+            Alert(
+                project_id=firing.rule.project_id,
+                rule=firing.rule,
+                issue_id=firing.issue_id,
+                transition_id=firing.transition_id,
+                trigger=firing.trigger,
+                details=firing.details,
+                created_at=now,
+            )
+        )
+    RuleIssueState.objects.bulk_update(changed, ["last_fired_at"])
+    Alert.objects.bulk_create(alerts)
+    Delivery.objects.bulk_create(
+        [
+            Delivery(channel=channel, alert=alert, created_at=now, next_attempt_at=now)
+            for alert in alerts
+            for channel in alert.rule.channels.all()
+            if channel.is_active
+        ]
+    )
+    return len(alerts)
