@@ -3,10 +3,12 @@
 from notify.models import Channel
 from notify.transports import Transport
 from notify.transports.discord import DiscordTransport
+from notify.transports.email import EmailTransport
 from notify.transports.slack import SlackTransport
 from notify.transports.webhook import WebhookTransport
 
 TRANSPORTS: dict[str, Transport] = {
+    Channel.Kind.EMAIL: EmailTransport(),
     Channel.Kind.SLACK: SlackTransport(),
     Channel.Kind.DISCORD: DiscordTransport(),
     Channel.Kind.WEBHOOK: WebhookTransport(),
