@@ -2,6 +2,7 @@
 
 from notify.models import Channel
 from notify.transports import Transport
+from notify.transports.apprise import AppriseTransport
 from notify.transports.discord import DiscordTransport
 from notify.transports.email import EmailTransport
 from notify.transports.slack import SlackTransport
@@ -12,6 +13,7 @@ TRANSPORTS: dict[str, Transport] = {
     Channel.Kind.SLACK: SlackTransport(),
     Channel.Kind.DISCORD: DiscordTransport(),
     Channel.Kind.WEBHOOK: WebhookTransport(),
+    Channel.Kind.APPRISE: AppriseTransport(),
 }
 
 
