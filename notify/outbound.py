@@ -118,6 +118,8 @@ def parse_url(url: str) -> Target:
         raise InvalidURL(f"the host name {host!r} is not a valid domain name") from None
     if not ascii_host or any(char in ascii_host for char in "/\\?#@ "):
         raise InvalidURL(f"the host name {host!r} is not a valid domain name")
+    if port == 0:
+        raise InvalidURL("the URL's port is 0")
     default_port = 443 if scheme == "https" else 80
     port = port or default_port
     is_ipv6 = ":" in ascii_host
