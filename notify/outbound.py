@@ -306,8 +306,8 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(min(int(value), 86_400))
+    if value.isascii() and value.isdigit():
+        return float(min(int(value[:6]), 86_400))  # (a day at most; a 5,000-digit number would not even parse)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -367,7 +367,10 @@ def post(url: str, body: bytes, headers: dict[str, str] | None = None) -> Respon
         target = parse_url(url)
     except InvalidURL as error:
         return Response(host="", failure=f"invalid URL: {error}")
-    fail = _failure_maker(target.host)
+
+    def fail(failure: str, retry: bool = True) -> Response:
+        return Response(host=target.host, failure=failure, retry=retry)
+
     try:
         addresses = resolve(target)
     except Refused as error:
@@ -404,13 +407,6 @@ def post(url: str, body: bytes, headers: dict[str, str] | None = None) -> Respon
     finally:
         if sock is not None:
             sock.close()
-
-
-def _failure_maker(host: str):
-    def fail(failure: str, retry: bool = True) -> Response:
-        return Response(host=host, failure=failure, retry=retry)
-
-    return fail
 
 
 def _os_reason(error: OSError) -> str:

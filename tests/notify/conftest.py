@@ -53,10 +53,10 @@ class Receiver:
     /ok, /slack (200 "ok"), /discord (204), /hang (never answers), /trickle (one byte every 0.2 s), /500,
     /503 (Retry-After as a date), /slack-404 ("no_service"), /discord-404 (Discord's JSON), /429 (Retry-After: 7),
     /redirect (301 to /ok), /big-500 (a 500 with a megabyte of body), /not-http (a line that is not HTTP),
-    /close (hangs up).
+    /close (hangs up), /raw (the bytes in `raw`, whatever they are).
     """
 
-    def __init__(self, tls=None):
+    def __init__(self, tls=None, address="127.0.0.1"):
         self.requests: list[Recorded] = []
         self.stop = threading.Event()
         receiver = self
@@ -73,7 +73,10 @@ class Receiver:
                 behaviour = getattr(receiver, "answer_" + self.path.split("?")[0].strip("/").replace("-", "_"), None)
                 (behaviour or receiver.answer_ok)(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server_class = ThreadingHTTPServer
+        if ":" in address:
+            server_class = type("IPv6Server", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
+        self.server = server_class((address, 0), Handler)
         if tls is not None:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.scheme = "https" if tls is not None else "http"
@@ -147,6 +150,12 @@ class Receiver:
 
     def answer_not_http(self, handler):
         handler.wfile.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+
+    raw = b""  # what /raw answers, as it is
+
+    def answer_raw(self, handler):
+        handler.close_connection = True
+        handler.wfile.write(self.raw)
 
     def answer_close(self, handler):
         handler.close_connection = True

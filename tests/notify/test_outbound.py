@@ -7,6 +7,9 @@ import ssl
 
 import pytest
 import trustme
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from notify import outbound
 from notify.transports.http_post import post_json
@@ -108,6 +111,20 @@ def test_an_allowed_network_lets_its_addresses_through(receiver):
     assert request.headers["X-Extra"] == "1"
     # A name that resolves into the allowed network too.
     assert outbound.post(receiver.url("/ok", host="localhost"), BODY).status == 200
+
+
+def test_an_allowed_ipv6_network_works_the_same(settings):
+    settings.TRACEHOUND = {**settings.TRACEHOUND, "ALERT_ALLOWED_NETWORKS": ["::1/128"]}
+    try:
+        server = Receiver(address="::1")
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    try:
+        response = outbound.post(f"http://[::1]:{server.port}/ok", BODY)
+        assert (response.status, response.failure) == (200, "")
+        assert server.requests[0].headers["Host"] == f"[::1]:{server.port}"
+    finally:
+        server.close()
 
 
 def test_allowed_networks_cover_private_ranges_and_ipv4_inside_ipv6(settings):
@@ -224,6 +241,38 @@ def test_only_the_start_of_a_large_error_body_is_read(receiver):
 def test_a_broken_answer_is_a_result_not_an_exception(receiver, path, failure):
     response = outbound.post(receiver.url(path), BODY)
     assert (response.status, response.failure, response.retry) == (None, failure, True)
+
+
+header_text = st.text(alphabet=st.characters(codec="latin-1", exclude_characters="\r\n"), max_size=40)
+answers = st.one_of(
+    st.binary(max_size=300),
+    st.builds(
+        lambda status, headers, body: status + b"".join(headers) + b"\r\n" + body,
+        st.sampled_from([b"HTTP/1.1 200 OK\r\n", b"HTTP/1.1 429 Slow\r\n", b"HTTP/1.0 302 x\r\n", b"HTTP/1.1 999\r\n"])
+        | st.binary(max_size=30),
+        st.lists(
+            st.builds(
+                lambda name, value: f"{name}: {value}\r\n".encode("latin-1"),
+                st.sampled_from(["Retry-After", "Location", "Content-Length", "Transfer-Encoding", "X-Other"]),
+                header_text,
+            ),
+            max_size=4,
+        ),
+        st.binary(max_size=200),
+    ),
+)
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answer=answers)
+def test_whatever_a_receiver_answers_is_a_result_and_never_an_exception(receiver, answer):
+    receiver.raw = answer
+    response = outbound.post(receiver.url("/raw"), BODY)
+    assert (response.status is None) == bool(response.failure)
+    assert len(response.excerpt) <= outbound.EXCERPT_CHARS
+    assert response.retry_after is None or 0 <= response.retry_after <= 86_400
+    result = post_json(receiver.url("/raw"), BODY)
+    assert isinstance(result.detail, str) and result.detail
 
 
 @pytest.fixture
