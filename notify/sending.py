@@ -74,7 +74,7 @@ def send_due(now: datetime | None = None) -> int:
     with ThreadPoolExecutor(max_workers=min(PARALLEL_SENDS, len(started))) as pool:
         results = list(pool.map(_send_in_thread, started))
     for delivery, result in zip(started, results, strict=True):
-        record(delivery, result)
+        record(delivery, result, now)
     return sum(1 for result in results if result.ok)
 
 
