@@ -20,7 +20,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from django.db import close_old_connections, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -146,7 +146,7 @@ def _send_in_thread(delivery: Delivery) -> SendResult:
     try:
         return send(delivery)
     finally:
-        close_old_connections()
+        connection.close()  # the thread ends with the round: its connection must not outlive it
 
 
 def send(delivery: Delivery) -> SendResult:

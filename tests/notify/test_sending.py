@@ -4,6 +4,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from notify.evaluate import Firing, fire
@@ -31,7 +32,8 @@ def alert(channel: Channel, title="ZeroDivisionError: division by zero", now=Non
     """A new-issue alert of a fresh issue, to `channel` only."""
     rule = channel.rules.get()
     issue = make_issue(channel.project, title=title)
-    fire([Firing(rule, issue.id, "new_issue", details={"environment": "production"})], now)
+    with transaction.atomic():
+        fire([Firing(rule, issue.id, "new_issue", details={"environment": "production"})], now)
     return Delivery.objects.get(alert__issue=issue, channel=channel)
 
 
