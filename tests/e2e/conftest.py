@@ -158,8 +158,14 @@ def stop_process(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def tracehound_server(transactional_db, tmp_path, request, settings):
-    server = start_server(tmp_path)
+def server_environment() -> dict:
+    """Environment variables the test's server and worker get on top of the defaults (a module overrides this)."""
+    return {}
+
+
+@pytest.fixture
+def tracehound_server(transactional_db, tmp_path, request, settings, server_environment):
+    server = start_server(tmp_path, server_environment)
     worker = None if settings.CELERY_TASK_ALWAYS_EAGER else start_worker(tmp_path, server.env)
     yield server
     stop_server(server)

@@ -85,3 +85,13 @@ def test_bootstrap_makes_no_key_for_a_project_whose_keys_were_revoked():
     assert again["project_id"] == first["project_id"] and again["dsn"] is None
     assert "every key of this project was revoked" in run("bootstrap")
     assert not ProjectKey.objects.filter(is_active=True).exists()
+
+
+@pytest.mark.django_db
+def test_bootstrap_gives_the_admin_an_address_for_the_first_projects_alerts(monkeypatch):
+    run("bootstrap")
+    assert get_user_model().objects.get(username="admin").email == "admin@localhost"
+    get_user_model().objects.all().delete()
+    monkeypatch.setenv("TRACEHOUND_ADMIN_EMAIL", "ops@shop.example")
+    run("bootstrap")
+    assert get_user_model().objects.get(username="admin").email == "ops@shop.example"

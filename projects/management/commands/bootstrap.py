@@ -28,7 +28,10 @@ class Command(BaseCommand):
         user = User.objects.filter(username=ADMIN_USERNAME).first()
         if user is None:
             password = os.environ.get("TRACEHOUND_ADMIN_PASSWORD") or get_random_string(20)
-            user = User.objects.create_superuser(ADMIN_USERNAME, email="", password=password)
+            # An address from the start, so that the first project's alert mail has someone to go to; the account
+            # page changes it.
+            email = os.environ.get("TRACEHOUND_ADMIN_EMAIL") or f"{ADMIN_USERNAME}@localhost"
+            user = User.objects.create_superuser(ADMIN_USERNAME, email=email, password=password)
         team = ensure_default_team()
         add_member(team, user)
         project = team.projects.order_by("id").first()
