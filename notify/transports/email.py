@@ -1,7 +1,6 @@
 """Email, through Django's mail API: SMTP from EMAIL_URL in production, the console in the embedded default.
 
-One message per alert, to all of the channel's recipients at once (one SMTP transaction: it is accepted or not as a
-whole, which is what a delivery's retry needs), with a plain-text and an HTML part. The HTML part escapes event
+One message per alert and recipient, sent over one SMTP connection, with a plain-text and an HTML part. The HTML part escapes event
 text and loads nothing from elsewhere (no images, fonts or style sheets).
 
 Threading: every message about one issue names the same root id, `<issue-42@errors.example.com>` (host of
@@ -227,7 +226,10 @@ class EmailTransport:
         timeout = settings.EMAIL_TIMEOUT or option("ALERT_TOTAL_TIMEOUT_SECONDS")
         connection = get_connection(timeout=timeout)
         try:
-            build_email(channel, message, recipients, connection).send()
+            # One message per recipient, so that no member sees the others' addresses. A failure part-way retries
+            # them all: the ones already sent arrive again with the same Message-ID, by which mail clients and
+            # servers drop them.
+            connection.send_messages([build_email(channel, message, [address]) for address in recipients])
         except (smtplib.SMTPException, OSError) as error:
             return smtp_result(error)
         count = len(recipients)

@@ -35,9 +35,12 @@ def test_an_alert_arrives_with_both_parts_and_its_thread_headers(smtp_server):
     msg = message()
     result = send(msg, channel("email", to="addresses", addresses=["ops@example.com", "dev@example.com"]))
     assert result.ok and result.detail == "sent to 2 recipients"
+    # One message each: neither recipient sees the other's address.
+    assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [["ops@example.com"], ["dev@example.com"]]
+    assert b"dev@example.com" not in smtp_server.envelopes[0].content
     envelope, mail = received(smtp_server)
     assert envelope.mail_from == "alerts@tracehound.test"
-    assert envelope.rcpt_tos == ["ops@example.com", "dev@example.com"]
+    assert mail["To"] == "dev@example.com"
     assert mail["Subject"] == SUBJECT
     assert mail["Message-ID"] == f"<delivery-{msg.delivery_id}@localhost>"
     assert mail["References"] == "<issue-42@localhost>"
@@ -141,8 +144,7 @@ def test_team_mail_goes_to_active_members_with_an_address_who_did_not_opt_out(sm
     hook = Channel.objects.create(project=project, name="Team", kind="email", config={"to": "team"})
     result = transport_for("email").send(hook, message())
     assert result.ok and result.detail == "sent to 2 recipients"
-    (envelope,) = smtp_server.envelopes
-    assert envelope.rcpt_tos == ["alice@example.com", "frank@example.com"]
+    assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [["alice@example.com"], ["frank@example.com"]]
 
 
 def test_no_recipients_is_a_clear_failure_that_is_not_retried(smtp_server, project, members):
