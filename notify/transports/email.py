@@ -1,7 +1,7 @@
 """Email, through Django's mail API: SMTP from EMAIL_URL in production, the console in the embedded default.
 
-One message per alert and recipient, sent over one SMTP connection, with a plain-text and an HTML part. The HTML part escapes event
-text and loads nothing from elsewhere (no images, fonts or style sheets).
+One message per alert and recipient, sent over one SMTP connection, with a plain-text and an HTML part. The HTML
+part escapes event text and loads nothing from elsewhere (no images, fonts or style sheets).
 
 Threading: every message about one issue names the same root id, `<issue-42@errors.example.com>` (host of
 TRACEHOUND_URL), in References and In-Reply-To, so mail clients show an issue's alerts as one conversation; each
