@@ -305,8 +305,8 @@ TRACEHOUND = {
     # Embedded shape: digest in a thread of the web process (off only for special set-ups and some tests).
     "DIGEST_IN_PROCESS": env.bool("TRACEHOUND_DIGEST_IN_PROCESS", default=True),
     # Alerts (notify/). Outbound requests to channel URLs (Slack, Discord, webhooks) refuse loopback, private,
-    # link-local, multicast and reserved addresses unless they fall in one of these networks (CIDRs, e.g.
-    # "10.0.0.0/8,fd00::/8" for a receiver on the internal network).
+    # link-local, multicast, reserved, shared and unspecified addresses unless they fall in one of these networks
+    # (CIDRs, e.g. "10.0.0.0/8,fd00::/8" for a receiver on the internal network).
     "ALERT_ALLOWED_NETWORKS": env.list("TRACEHOUND_ALERT_ALLOWED_NETWORKS", default=[]),
     # Hard limits of one send: to connect, and for the whole exchange.
     "ALERT_CONNECT_TIMEOUT_SECONDS": 3,
@@ -314,10 +314,10 @@ TRACEHOUND = {
     # Seconds before each retry of a send that may succeed later (5xx, 429, timeout): six tries over about an hour.
     "ALERT_RETRY_DELAYS_SECONDS": [30, 120, 420, 1200, 1800],
     # A channel with more than ALERT_STORM_MESSAGES alerts within ALERT_STORM_SECONDS sends one summary instead.
-    "ALERT_STORM_MESSAGES": 5,
+    "ALERT_STORM_MESSAGES": env.int("TRACEHOUND_ALERT_STORM_MESSAGES", default=5),
     "ALERT_STORM_SECONDS": 60,
     # At most this many messages per channel per clock hour; the rest are held and announced when the hour ends.
-    "ALERT_HOURLY_CAP": 60,
+    "ALERT_HOURLY_CAP": env.int("TRACEHOUND_ALERT_HOURLY_CAP", default=60),
     # Transitions older than this are not alerted on when a sweep finds them unhandled (a notify outage's backlog).
     "ALERT_SWEEP_HOURS": 24,
     # Embedded shape: alerts are sent by a thread of the web process (production: Celery tasks and beat).

@@ -81,8 +81,8 @@ def start_worker(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, Path]:
     log_path = tmp_path / "worker.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery,notify", "--pool", "solo", "--beat",
-             "--schedule", str(tmp_path / "beat-schedule"), "--loglevel", "INFO", "--without-mingle",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery,notify", "--pool", "solo",
+             "--beat", "--schedule", str(tmp_path / "beat-schedule"), "--loglevel", "INFO", "--without-mingle",
              "--without-gossip"],
             cwd=ROOT,
             env=env,
