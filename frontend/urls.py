@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from frontend import api, key_views, triage_views, views
+from frontend import account_views, alert_views, api, key_views, triage_views, views
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -18,6 +18,37 @@ urlpatterns = [
     path("projects/<int:project_id>/keys/", key_views.create_project_key, name="create-project-key"),
     path(
         "projects/<int:project_id>/keys/<int:key_id>/revoke/", key_views.revoke_project_key, name="revoke-project-key"
+    ),
+    path("account/", account_views.account, name="account"),
+    path("account/alerts/", account_views.account_alerts, name="account-alerts"),
+    path("projects/<int:project_id>/alerts/", alert_views.project_alerts, name="project-alerts"),
+    path("projects/<int:project_id>/alerts/rules/new/", alert_views.rule_form, name="alert-rule-create"),
+    path("projects/<int:project_id>/alerts/rules/<int:rule_id>/", alert_views.rule_form, name="alert-rule-edit"),
+    path(
+        "projects/<int:project_id>/alerts/rules/<int:rule_id>/delete/",
+        alert_views.delete_rule,
+        name="alert-rule-delete",
+    ),
+    path("projects/<int:project_id>/alerts/channels/new/", alert_views.channel_form, name="alert-channel-create"),
+    path(
+        "projects/<int:project_id>/alerts/channels/<int:channel_id>/",
+        alert_views.channel_detail,
+        name="alert-channel",
+    ),
+    path(
+        "projects/<int:project_id>/alerts/channels/<int:channel_id>/edit/",
+        alert_views.channel_form,
+        name="alert-channel-edit",
+    ),
+    path(
+        "projects/<int:project_id>/alerts/channels/<int:channel_id>/delete/",
+        alert_views.delete_channel,
+        name="alert-channel-delete",
+    ),
+    path(
+        "projects/<int:project_id>/alerts/channels/<int:channel_id>/test/",
+        alert_views.test_channel,
+        name="alert-channel-test",
     ),
     path("api/ui/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/ui/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
