@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from frontend import account_views, alert_views, api, key_views, triage_views, views
+from frontend import account_views, alert_api, alert_views, api, key_views, triage_views, views
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -57,4 +57,30 @@ urlpatterns = [
     path("api/ui/issues/<int:issue_id>/", api.IssueDetail.as_view(), name="api-issue"),
     path("api/ui/issues/<int:issue_id>/triage/", api.IssueTriage.as_view(), name="api-triage-issue"),
     path("api/ui/issues/<int:issue_id>/events/<int:event_pk>/", api.EventDetail.as_view(), name="api-event"),
+    path("api/ui/projects/<int:project_id>/alert-rules/", alert_api.RuleList.as_view(), name="api-alert-rules"),
+    path(
+        "api/ui/projects/<int:project_id>/alert-rules/<int:rule_id>/",
+        alert_api.RuleDetail.as_view(),
+        name="api-alert-rule",
+    ),
+    path(
+        "api/ui/projects/<int:project_id>/alert-channels/",
+        alert_api.ChannelList.as_view(),
+        name="api-alert-channels",
+    ),
+    path(
+        "api/ui/projects/<int:project_id>/alert-channels/<int:channel_id>/",
+        alert_api.ChannelDetail.as_view(),
+        name="api-alert-channel",
+    ),
+    path(
+        "api/ui/projects/<int:project_id>/alert-channels/<int:channel_id>/test/",
+        alert_api.ChannelTest.as_view(),
+        name="api-alert-channel-test",
+    ),
+    path(
+        "api/ui/projects/<int:project_id>/alert-channels/<int:channel_id>/deliveries/",
+        alert_api.ChannelDeliveries.as_view(),
+        name="api-alert-channel-deliveries",
+    ),
 ]
