@@ -11,6 +11,14 @@ TRIGGER_WORDS = {
     Trigger.REGRESSION: "a regression",
     Trigger.ESCALATION: "an escalation",
 }
+# What fired an alert, in a delivery's row.
+TRIGGER_NAMES = {
+    Trigger.NEW_ISSUE: "new issue",
+    Trigger.REGRESSION: "regression",
+    Trigger.ESCALATION: "escalation",
+    Trigger.EVENT_FREQUENCY: "event frequency",
+    Trigger.USER_FREQUENCY: "user frequency",
+}
 
 
 def minutes_in_words(minutes: int | None) -> str:
