@@ -62,7 +62,11 @@ def project_alerts(request, project_id: int):
                 for rule in rules
             ],
             "channels": [{"channel": channel, "destination": destination(channel, can_manage)} for channel in channels],
-            "kinds": Channel.Kind.choices,
+            "kinds": [
+                (value, label)
+                for value, label in Channel.Kind.choices
+                if value not in channel_config.STAFF_ONLY_KINDS or request.user.is_staff
+            ],
         },
     )
 

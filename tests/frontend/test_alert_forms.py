@@ -302,6 +302,8 @@ def test_forms_have_no_inline_script_or_style(member_client, project, channel):
         reverse("account"),
     ):
         html = member_client.get(url).content.decode()
+        for form in re.findall(r'<form[^>]*method="post".*?</form>', html, re.DOTALL):
+            assert 'name="csrfmiddlewaretoken"' in form, url
         assert " style=" not in html and "<style" not in html, url
         assert not re.search(r"\son[a-z]+=", html), url
         for tag in re.findall(r"<script[^>]*>", html):

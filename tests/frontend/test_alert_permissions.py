@@ -199,9 +199,11 @@ def test_apprise_channels_are_for_staff_only(client, member, project, settings):
     assert client.delete(api_url).status_code == 403
     assert Channel.objects.filter(kind="apprise").count() == 1
     assert client.get(reverse("alert-channel", args=[project.pk, channel.pk])).status_code == 200  # seen, though
+    assert "?kind=apprise" not in client.get(reverse("project-alerts", args=[project.pk])).content.decode()
 
     member.is_staff = True
     member.save()
+    assert "?kind=apprise" in client.get(reverse("project-alerts", args=[project.pk])).content.decode()
     created = client.post(reverse("alert-channel-create", args=[project.pk]), apprise)
     assert created.status_code == 302
     assert Channel.objects.get(name="Mine").config == {"urls": ["tgram://bot/chat"]}
