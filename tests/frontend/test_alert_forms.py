@@ -68,7 +68,7 @@ def shown_error(response, field: str) -> str:
 def test_an_admin_creates_a_rule_and_the_alerts_page_describes_it(member_client, project, channel):
     response = post_rule(member_client, project, rule_data(channel))
     assert response.status_code == 302 and response["Location"] == reverse("project-alerts", args=[project.pk])
-    rule = AlertRule.objects.get(project=project)
+    rule = AlertRule.objects.get(project=project, name="Checkout failures")
     assert rule.triggers == ["new_issue", "regression"] and rule.threshold is None and rule.window_minutes is None
     assert rule.environments == ["production", "staging"] and rule.min_level == "error"
     assert (rule.release_glob, rule.tag_glob, rule.logger_glob, rule.platform) == (
@@ -88,7 +88,7 @@ def test_an_admin_creates_a_rule_and_the_alerts_page_describes_it(member_client,
 def test_a_frequency_rule_and_its_words(member_client, project, channel):
     data = rule_data(channel, triggers=["user_frequency"], threshold="25", window_minutes="120", environments="")
     assert post_rule(member_client, project, data).status_code == 302
-    rule = AlertRule.objects.get(project=project)
+    rule = AlertRule.objects.get(project=project, name="Checkout failures")
     assert (rule.triggers, rule.threshold, rule.window_minutes, rule.environments) == (["user_frequency"], 25, 120, [])
     page = member_client.get(reverse("project-alerts", args=[project.pk])).content.decode()
     assert "more than 25 distinct users of one issue in 2 hours" in page
@@ -159,7 +159,7 @@ def test_bad_rule_settings_are_form_errors(member_client, project, channel, over
     errors = form_errors(response)
     assert field in errors and words.lower() in errors[field].lower(), errors
     assert words.lower() in shown_error(response, field).lower()
-    assert not AlertRule.objects.exists()
+    assert not AlertRule.objects.filter(name="Checkout failures").exists()
 
 
 def test_a_rule_may_not_use_another_projects_channel(member_client, project, channel, foreign_project):
@@ -167,7 +167,7 @@ def test_a_rule_may_not_use_another_projects_channel(member_client, project, cha
     response = post_rule(member_client, project, rule_data(channel, channels=[str(channel.pk), str(foreign.pk)]))
     assert "not a channel of this project" in form_errors(response)["channels"]
     assert "Their Slack" not in response.content.decode()  # never offered, never named
-    assert not AlertRule.objects.exists()
+    assert not AlertRule.objects.filter(name="Checkout failures").exists()
     rule = make_rule(project, [channel])
     response = post_rule(member_client, project, rule_data(channel, channels=[str(foreign.pk)]), rule)
     assert "channels" in form_errors(response)
@@ -175,6 +175,7 @@ def test_a_rule_may_not_use_another_projects_channel(member_client, project, cha
 
 
 def test_the_rule_form_without_channels_points_to_making_one(member_client, project):
+    project.alert_channels.all().delete()
     page = member_client.get(reverse("alert-rule-create", args=[project.pk])).content.decode()
     assert "no channels yet" in page and reverse("alert-channel-create", args=[project.pk]) in page
 
@@ -208,7 +209,7 @@ def post_channel(client, project, data, channel=None):
 def test_an_admin_creates_a_channel_of_each_kind(member, member_client, project, data, config):
     response = post_channel(member_client, project, data)
     assert response.status_code == 302, form_errors(response)
-    channel = Channel.objects.get(project=project)
+    channel = Channel.objects.get(project=project, name="Ops")
     assert response["Location"] == reverse("alert-channel", args=[project.pk, channel.pk])
     assert channel.kind == data["kind"] and channel.created_by == member and channel.is_active
     if config is not None:
@@ -244,7 +245,7 @@ def test_bad_channel_settings_are_form_errors(member_client, project, overrides,
     response = post_channel(member_client, project, channel_data(**overrides))
     errors = form_errors(response)
     assert field in errors, errors
-    assert not Channel.objects.exists()
+    assert not Channel.objects.filter(name="Ops").exists()
 
 
 def test_a_refused_address_is_a_clear_error_on_the_form(member_client, project, settings):
@@ -252,7 +253,7 @@ def test_a_refused_address_is_a_clear_error_on_the_form(member_client, project, 
     response = post_channel(member_client, project, channel_data(url=LOCAL_HOOK))
     assert "127.0.0.1" in form_errors(response)["url"]
     assert "127.0.0.1" in shown_error(response, "url")
-    assert not Channel.objects.exists()
+    assert not Channel.objects.filter(name="Ops").exists()
 
 
 def test_an_admin_edits_a_channel_but_not_its_kind(member_client, project, channel):
