@@ -215,6 +215,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The schema and its Swagger UI are for signed-in users, like the API they describe.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Several models have a "status" or a "kind": each set of choices gets a name of its own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "IssueStatusEnum": "issues.models.Issue.Status",
+        "DeliveryStatusEnum": "notify.models.Delivery.Status",
+        "DeliveryKindEnum": "notify.models.Delivery.Kind",
+        "ChannelKindEnum": "notify.models.Channel.Kind",
+    },
 }
 
 # Behind a TLS-terminating proxy, trust its X-Forwarded-Proto so that request.is_secure() is right. (The client

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from issues.models import Event, Issue
+from notify.models import AlertRule, Channel
 from projects.models import Project
 
 ID = re.compile(r"[0-9]{1,18}")
@@ -35,6 +36,26 @@ def administered_project(user, project_id: int) -> Project:
     if not Project.objects.administered_by(user).filter(pk=project.pk).exists():
         raise PermissionDenied("Only an admin of the project's team can change it")
     return project
+
+
+def administers(user, project: Project) -> bool:
+    return Project.objects.administered_by(user).filter(pk=project.pk).exists()
+
+
+def alert_rule_of(project: Project, rule_id: int) -> AlertRule:
+    """A rule of `project` (already checked to be visible): the id of another project's rule is a 404."""
+    rule = AlertRule.objects.filter(pk=rule_id, project=project).first()
+    if rule is None:
+        raise Http404("No such alert rule")
+    return rule
+
+
+def alert_channel_of(project: Project, channel_id: int) -> Channel:
+    """A channel of `project` (already checked to be visible): the id of another project's channel is a 404."""
+    channel = Channel.objects.filter(pk=channel_id, project=project).first()
+    if channel is None:
+        raise Http404("No such channel")
+    return channel
 
 
 def visible_issue(user, issue_id: int) -> Issue:

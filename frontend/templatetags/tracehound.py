@@ -1,6 +1,7 @@
 from django import template
 from django.utils import timezone
 
+from frontend.alert_display import TRIGGER_NAMES
 from frontend.display import relative_time
 from projects.models import Project
 
@@ -35,3 +36,9 @@ def ago(moment):
 def without_bidi_controls(text):
     """`text` without direction controls, for places that cannot isolate it (the page title)."""
     return str(text).translate(BIDI_CONTROLS)
+
+
+@register.filter
+def trigger_name(trigger):
+    """An alert's trigger as a delivery row names it: "new issue", "event frequency", ..."""
+    return TRIGGER_NAMES.get(trigger, trigger)
