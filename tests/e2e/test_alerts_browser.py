@@ -2,95 +2,59 @@
 pointing at a fake Slack on this machine, which the server is allowed to reach) and a rule that uses it, and the
 pages show them. Screenshots go to test-output/."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from notify.models import AlertRule, Channel, Delivery
-from tests.e2e.conftest import start_server, start_worker, stop_process, stop_server
-from tests.e2e.test_browser_ui import browser, shot  # noqa: F401 (the browser fixture, shared)
+from tests.e2e.conftest import watch_csp_violations
+from tests.e2e.test_browser_ui import send_with_sentry_sdk, shot
 from tests.frontend.factories import PASSWORD, make_user
+from tests.notify.conftest import Receiver
+
+from ..waiting import wait_for
 
 pytestmark = pytest.mark.browser
 
 
-class FakeSlack(ThreadingHTTPServer):
-    """Answers every POST with Slack's "ok" and keeps what it received."""
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), FakeSlackHandler)
-        self.received: list[dict] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/services/T000/B000/fake"
-
-
-class FakeSlackHandler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.received.append({"path": self.path, "body": body.decode(errors="replace")})
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
+@pytest.fixture
+def server_environment():
+    """The server (and its worker) may send alerts to the fake Slack on this machine."""
+    return {"TRACEHOUND_ALERT_ALLOWED_NETWORKS": "127.0.0.1/32"}
 
 
 @pytest.fixture
 def fake_slack():
-    server = FakeSlack()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = Receiver()
     yield server
-    server.shutdown()
-    server.server_close()
+    server.close()
 
 
 @pytest.fixture
-def alerts_server(transactional_db, tmp_path, request, settings):
-    """A real server (and, in the production shape, its worker) that may send alerts to this machine."""
-    server = start_server(tmp_path, {"TRACEHOUND_ALERT_ALLOWED_NETWORKS": "127.0.0.1/32"})
-    worker = None if settings.CELERY_TASK_ALWAYS_EAGER else start_worker(tmp_path, server.env)
-    yield server
-    stop_server(server)
-    if worker is not None:
-        stop_process(worker[0])
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        print(f"--- server log ({server.url}) ---\n{server.log()}")
-        if worker is not None:
-            print(f"--- worker log ---\n{worker[1].read_text(errors='replace')}")
-
-
-@pytest.fixture
-def admin_page(browser, alerts_server, team):  # noqa: F811 (pytest passes the fixture)
+def admin_page(browser, tracehound_server, team):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    violations = watch_csp_violations(context)
     page = context.new_page()
     errors, dialogs = [], []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.errors, page.dialogs = errors, dialogs
     make_user(team, "ada")  # an admin of the team that owns the project
-    page.goto(f"{alerts_server.url}/accounts/login/")
+    page.goto(f"{tracehound_server.url}/accounts/login/")
     page.fill("input[name=username]", "ada")
     page.fill("input[name=password]", PASSWORD)
     page.click("main button[type=submit]")
-    page.wait_for_url(f"{alerts_server.url}/")
+    page.wait_for_url(f"{tracehound_server.url}/")
     yield page
     context.close()
+    assert violations == []
 
 
-def test_an_admin_makes_a_slack_channel_and_a_rule_and_the_pages_show_them(
-    admin_page, alerts_server, project, fake_slack
+def test_an_admin_makes_a_slack_channel_and_a_rule_and_an_event_reaches_the_channel(
+    admin_page, tracehound_server, project, project_key, fake_slack, tmp_path
 ):
     page = admin_page
-    page.goto(f"{alerts_server.url}/projects/{project.pk}/issues/")
+    page.goto(f"{tracehound_server.url}/projects/{project.pk}/issues/")
     page.click("hgroup a:text-is('Alerts')")
-    page.wait_for_url(f"{alerts_server.url}/projects/{project.pk}/alerts/")
+    page.wait_for_url(f"{tracehound_server.url}/projects/{project.pk}/alerts/")
     shot(page, "alerts-before")
 
     # A Slack channel: only the URL field applies, the others are hidden by the page's script.
@@ -98,13 +62,13 @@ def test_an_admin_makes_a_slack_channel_and_a_rule_and_the_pages_show_them(
     assert page.locator("#id_kind").input_value() == "slack"
     assert page.locator("#id_url").is_visible() and not page.locator("#id_addresses").is_visible()
     page.fill("#id_name", "#ops-alerts")
-    page.fill("#id_url", fake_slack.url)
+    page.fill("#id_url", fake_slack.url("/slack"))
     shot(page, "alerts-channel-form")
     page.click("main button[type=submit]")
     page.get_by_role("heading", name="#ops-alerts", exact=True).wait_for()
     channel = Channel.objects.get(project=project, name="#ops-alerts")
-    assert (channel.kind, channel.config) == ("slack", {"url": fake_slack.url})
-    assert fake_slack.url in page.locator("#channel-summary").inner_text()
+    assert (channel.kind, channel.config) == ("slack", {"url": fake_slack.url("/slack")})
+    assert fake_slack.url("/slack") in page.locator("#channel-summary").inner_text()
 
     # The test button answers on the same page, saying what happened, and the attempt is listed.
     page.click("#test-form button")
@@ -126,7 +90,7 @@ def test_an_admin_makes_a_slack_channel_and_a_rule_and_the_pages_show_them(
     page.check(f"#rule-channels input[value='{channel.pk}']")
     shot(page, "alerts-rule-form")
     page.click("main button[type=submit]")
-    page.wait_for_url(f"{alerts_server.url}/projects/{project.pk}/alerts/")
+    page.wait_for_url(f"{tracehound_server.url}/projects/{project.pk}/alerts/")
     rule = AlertRule.objects.get(project=project, name="New issues in production")
     assert rule.triggers == ["new_issue", "regression"] and list(rule.channels.all()) == [channel]
     row = page.locator(f"#rule-{rule.pk}").inner_text()
@@ -135,6 +99,20 @@ def test_an_admin_makes_a_slack_channel_and_a_rule_and_the_pages_show_them(
     channel_row = page.locator(f"#channel-{channel.pk}").inner_text()
     assert "#ops-alerts" in channel_row and "Slack" in channel_row
     shot(page, "alerts-page")
+
+    # An error sent with the real sentry-sdk becomes one message at the fake Slack, and the channel page lists it.
+    fake_slack.requests.clear()  # the test message
+    send_with_sentry_sdk(tmp_path, tracehound_server.dsn(project_key))
+    assert wait_for(lambda: fake_slack.requests, 15), "no alert reached the fake Slack"
+    message = fake_slack.requests[0].json()
+    assert "New issue" in message["text"] and "ZeroDivisionError" in message["text"]
+    assert f"{tracehound_server.url}/issues/" in str(message["blocks"])
+    page.goto(f"{tracehound_server.url}/projects/{project.pk}/alerts/channels/{channel.pk}/")
+    delivered = page.locator("#deliveries tbody tr", has_text="ZeroDivisionError")
+    assert "Sent" in delivered.inner_text()
+    shot(page, "alerts-delivered")
+    page.go_back()
+    assert len(fake_slack.requests) == 1  # one alert, one message
 
     # A frequency rule shows its N and M fields once a frequency trigger is chosen.
     page.click("#rules a:text-is('New rule')")
@@ -148,7 +126,7 @@ def test_an_admin_makes_a_slack_channel_and_a_rule_and_the_pages_show_them(
     assert "1440" in page.locator("#id_window_minutes_error").inner_text()  # a form error, the rule not saved
     page.fill("#id_window_minutes", "5")
     page.click("main button[type=submit]")
-    page.wait_for_url(f"{alerts_server.url}/projects/{project.pk}/alerts/")
+    page.wait_for_url(f"{tracehound_server.url}/projects/{project.pk}/alerts/")
     assert "more than 100 events of one issue in 5 minutes" in page.locator("#rules").inner_text()
 
     # The account page: the project's email alerts switched off and on again.

@@ -109,7 +109,7 @@ def test_channel_crud(member_client, project):
         member_client,
         "put",
         url,
-        {"name": "Ops mail", "kind": "webhook", "config": {"url": "https://hooks.example.com/x"}},
+        {"name": "Ops mail", "kind": "webhook", "config": {"url": "http://127.0.0.1:9/x"}},
     )
     assert replaced.status_code == 200 and replaced.json()["name"] == "Ops mail"
 
@@ -189,7 +189,6 @@ def test_a_rule_may_not_use_another_projects_channel(member_client, project, cha
         ({"kind": "webhook", "config": {}}, "url"),
         ({"kind": "webhook", "config": {"url": ["x"]}}, "url"),
         ({"kind": "email", "config": {"to": "addresses", "addresses": ["bad address"]}}, "addresses"),
-        ({"kind": "email", "config": {"to": "addresses", "addresses": "ops@example.com"}}, "addresses"),
         (
             {"kind": "email", "config": {"to": "addresses", "addresses": [f"u{n}@example.com" for n in range(1000)]}},
             "addresses",

@@ -197,8 +197,8 @@ def post_channel(client, project, data, channel=None):
     "data, config",
     [
         (channel_data(kind="slack"), {"url": LOCAL_HOOK}),
-        (channel_data(kind="discord", url="https://discord.com/api/webhooks/1/x"), None),
-        (channel_data(kind="webhook", url="https://hooks.example.com/tracehound"), None),
+        (channel_data(kind="discord", url="http://127.0.0.1:9/api/webhooks/1/x"), None),
+        (channel_data(kind="webhook", url="http://127.0.0.1:9/tracehound"), None),
         (channel_data(kind="email", to="team"), {"to": "team"}),
         (
             channel_data(kind="email", to="addresses", addresses="ops@example.com,\n dev@example.com"),
