@@ -4,7 +4,7 @@ from django.core.cache import cache
 from ingest import outcomes
 from ingest.inbox import writer
 from ingest.quotas import gate
-from tests.e2e.conftest import tracehound_server  # noqa: F401  (the live-server fixture, shared with tests/e2e)
+from tests.e2e.conftest import server_environment, tracehound_server  # noqa: F401  (the live-server fixtures)
 
 
 @pytest.fixture(autouse=True)
