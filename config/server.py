@@ -30,8 +30,9 @@ Request bodies still stream to the application as they arrive (ingest enforces i
 Websocket upgrades leave this protocol (the transport gets uvicorn's websocket protocol), and take no timer along.
 
 This relies on HttpToolsProtocol's parser callbacks (on_message_begin, on_headers_complete, on_message_complete)
-and its `cycle`, `flow`, `loop` and `transport` attributes: unchanged from uvicorn 0.34 to 0.54, the range
-pyproject.toml allows; tests/e2e/test_server_limits.py exercises every bound against the real process.
+and its `cycle`, `flow`, `loop` and `transport` attributes, the same from uvicorn 0.36 (the first whose `--http`
+takes a class's import path) to 0.54: the range pyproject.toml allows. tests/e2e/test_server_limits.py exercises
+every bound against the real process, and passes on both ends of that range.
 """
 
 import sys
