@@ -16,15 +16,17 @@ production server stays uvicorn with httptools, and this subclass adds three bou
 
 - A request head larger than MAX_HEAD_BYTES is answered 431 and the connection closed. 64 KiB is twice what nginx
   accepts by default (4 x 8 KiB buffers) and four times h11's limit; an SDK's head is under 1 KiB, a browser's a
-  few KiB with its cookies. Bytes are counted as they arrive, so at most one more read (256 KiB) is held.
+  few KiB with its cookies. Bytes are counted as they arrive (uvloop reads up to 250 KB at a time), so a refused
+  head has held at most the bound and a read or two.
 - A request head must be complete HEAD_TIMEOUT_SECONDS after its first byte (or after the connection was opened,
   for the first request); otherwise 408 and close. An SDK sends its head in one packet; 10 s covers a slow mobile
   link's retransmissions several times over. Keep-alive idleness between requests stays uvicorn's own timer (5 s).
 - While a request body is being read, each BODY_WINDOW_SECONDS must bring BODY_WINDOW_MIN_BYTES more (or the end
   of the body); otherwise the connection is closed, which the application sees as a disconnect. A per-read idle
   timeout alone would let a one-byte-a-second trickle hold the connection for ever; 1 KiB per 10 s (100 bytes/s)
-  is far below any working link, and a stall is cut after 10-20 s. Time the server itself is not reading (the
-  application has not taken what came, or the client waits for `100 Continue`) does not count against the client.
+  is far below any working link, and a stall is cut after 10-20 s. A window that ends while the server itself is
+  not reading (the application has not taken what came, or the client waits for `100 Continue`) is not held
+  against the client.
 
 Request bodies still stream to the application as they arrive (ingest enforces its 20 MiB cap while reading).
 Websocket upgrades leave this protocol (the transport gets uvicorn's websocket protocol), and take no timer along.
