@@ -104,7 +104,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             if stage_before != BODY:  # a read that began inside a body also held the end of the previous request
                 self.head_bytes += len(data)
                 if self.head_bytes > MAX_HEAD_BYTES:
-                    self.refuse(HEAD_TOO_LARGE)
+                    self.refuse(HEAD_TOO_LARGE, f"request head larger than {MAX_HEAD_BYTES} bytes")
                     return
             if self.head_timer is None:
                 self.head_timer = self.loop.call_later(HEAD_TIMEOUT_SECONDS, self.head_timed_out)
@@ -145,7 +145,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             # A pipelined head is late while the previous response is still being written: close after that.
             self.cycle.keep_alive = False
             return
-        self.refuse(HEAD_TOO_SLOW if self.stage == HEAD else b"")
+        if self.stage == HEAD:
+            self.refuse(HEAD_TOO_SLOW, f"request head not complete in {HEAD_TIMEOUT_SECONDS:g} s")
+        else:
+            self.refuse(b"", f"no request in {HEAD_TIMEOUT_SECONDS:g} s on a new connection")
 
     def body_window_ended(self) -> None:
         self.body_timer = None
@@ -156,10 +159,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self.body_bytes_at_check = self.body_bytes
             self.body_timer = self.loop.call_later(BODY_WINDOW_SECONDS, self.body_window_ended)
             return
-        self.logger.info("Closing a connection whose request body stalled.")
-        self.transport.close()  # the application's next receive() is an http.disconnect
+        # The application's next receive() is an http.disconnect.
+        self.refuse(b"", f"request body brought less than {BODY_WINDOW_MIN_BYTES} bytes in {BODY_WINDOW_SECONDS:g} s")
 
-    def refuse(self, response: bytes) -> None:
+    def refuse(self, response: bytes, reason: str) -> None:
+        self.logger.info("Closing a connection from %s: %s.", self.client and self.client[0], reason)
         self.cancel_timers()
         if response and (self.cycle is None or self.cycle.response_complete):
             self.transport.write(response)
