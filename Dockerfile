@@ -1,4 +1,4 @@
-# One image for every Tracehound process: web (uvicorn), worker and beat (celery). See compose.yaml.
+# One image for every Tracehound process: web (uvicorn, config/server.py), worker and beat (celery). See compose.yaml.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
@@ -14,5 +14,5 @@ RUN pip install --no-cache-dir . && useradd --system --home /app tracehound && m
 USER tracehound
 ENV TRACEHOUND_DATA_DIR=/data STATIC_ROOT=/app/staticfiles WEB_CONCURRENCY=2
 EXPOSE 8000
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--loop", "uvloop", \
-     "--http", "httptools", "--ws", "websockets", "--lifespan", "off", "--no-access-log", "--no-proxy-headers"]
+# uvicorn with the options and request bounds of config/server.py
+CMD ["python", "-m", "config.server", "--host", "0.0.0.0", "--port", "8000"]

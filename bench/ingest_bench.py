@@ -1,16 +1,19 @@
 """Ingest benchmark: accepted events per second, latency, and CPU per event of server, Postgres and load generator.
 
-Production shape: the production web server command (uvicorn, two worker processes; `--server` and `--workers`
-choose the candidates it was measured against) serving config.asgi on PostgreSQL (database th_ingest) with Redis
-for cache and broker, no digest worker running (the inbox just fills; digest has its own benchmark). The bodies
-are real sentry-sdk envelopes: exceptions with local variables, breadcrumbs and tags, 10-25 KB of JSON each,
-brotli-compressed as the SDK sends them, each with its own event id. The load comes from `wrk` (Debian package
-`wrk`) replaying pre-built requests over keep-alive connections (bench/ingest_wrk.lua), so the load generator
-costs about a tenth of what the server does; its CPU is reported apart from the server's.
+Production shape: the production web server (config/server.py: uvicorn with request bounds, two worker processes;
+`--server` and `--workers` choose the candidates it was measured against, and `--rounds` alternates them) serving
+config.asgi on PostgreSQL (database th_ingest) with Redis for cache and broker, no digest worker running (the inbox
+just fills; digest has its own benchmark). The bodies are real sentry-sdk envelopes: exceptions with local
+variables, breadcrumbs and tags, 10-25 KB of JSON each, brotli-compressed as the SDK sends them, each with its own
+event id. The load comes from `wrk` (Debian package `wrk`) replaying pre-built requests over keep-alive connections
+(bench/ingest_wrk.lua), so the load generator costs about a tenth of what the server does; its CPU is reported apart
+from the server's.
 
-    .venv/bin/python bench/ingest_bench.py [--seconds 8] [--concurrency 1 8 32] [--server uvicorn] [--workers 2]
+    .venv/bin/python bench/ingest_bench.py [--seconds 8] [--concurrency 1 8 32] [--server production [uvicorn ...]]
+        [--rounds 1] [--workers 2]
 
-Needs PostgreSQL on 127.0.0.1 (creates th_ingest if missing), Redis on 127.0.0.1:6379 (database 1) and wrk.
+Needs PostgreSQL on 127.0.0.1 (creates th_ingest if missing), Redis on 127.0.0.1:6379 (database 1) and wrk;
+BENCH_DATABASE_URL and BENCH_REDIS_URL choose others (several checkouts benchmarking on one machine).
 """
 
 import argparse
@@ -26,8 +29,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE_URL = "postgres://postgres@127.0.0.1:5432/th_ingest"
-REDIS_URL = "redis://127.0.0.1:6379/1"
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/th_ingest")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
 SECRET_KEY = "bench-only-" + "x" * 50
 
 
@@ -41,7 +44,8 @@ def configure_django() -> None:
         LOG_LEVEL="WARNING",
     )
     sys.path.insert(0, str(ROOT))
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "th_ingest"], capture_output=True)
+    database = DATABASE_URL.rsplit("/", 1)[1]
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], capture_output=True)
     import django
 
     django.setup()
@@ -123,10 +127,15 @@ def unique_bodies(envelopes: list[bytes], count: int) -> list[bytes]:
 
 
 SERVERS = {
-    # The production command (compose.yaml, Dockerfile, README, tests/e2e/conftest.py), and the candidates it was
-    # measured against. `{port}` and `{workers}` are filled in; daphne has no worker option.
+    # The production server (config/server.py, which compose.yaml, the Dockerfile, README and tests/e2e/conftest.py
+    # run), and the candidates it was measured against: uvicorn's own protocols with the same options (httptools was
+    # the production command before the request bounds), granian, daphne. `{port}` and `{workers}` are filled in;
+    # daphne has no worker option.
+    "production": "-m config.server --host 127.0.0.1 --port {port} --workers {workers}",
     "uvicorn": "-m uvicorn config.asgi:application --host 127.0.0.1 --port {port} --workers {workers} --loop uvloop "
     "--http httptools --ws websockets --lifespan off --no-access-log --no-proxy-headers",
+    "uvicorn-h11": "-m uvicorn config.asgi:application --host 127.0.0.1 --port {port} --workers {workers} "
+    "--loop uvloop --http h11 --ws websockets --lifespan off --no-access-log --no-proxy-headers",
     "granian": "-m granian --interface asginl --host 127.0.0.1 --port {port} --workers {workers} --loop uvloop "
     "config.asgi:application",
     "daphne": "-m daphne -b 127.0.0.1 -p {port} config.asgi:application",
@@ -219,33 +228,12 @@ def wait_for_port(port, server, server_log) -> None:
     sys.exit("server did not start")
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
-    parser.add_argument("--server", choices=SERVERS, default="uvicorn")
-    parser.add_argument("--workers", type=int, default=2, help="server processes (not for daphne)")
-    parser.add_argument("--events", type=int, default=300, help="distinct sentry-sdk events to generate")
-    parser.add_argument("--bodies", type=int, default=40000, help="request bodies, each with a unique event id")
-    args = parser.parse_args()
-
-    configure_django()
+def measure_server(name: str, args, prefix: str, project) -> None:
+    """Start one server command, warm it up, and print a row per concurrency level."""
     from django.db import connection
 
     from bench.machine import reference_us
     from issues.models import InboxItem
-
-    project, key = make_project()
-    raw = realistic_envelopes(project.id, key.public_key, args.events)
-    bodies = unique_bodies(raw, args.bodies)
-    sizes = sorted(len(body) for body in raw)
-    print(
-        f"{len(bodies)} envelopes: JSON {sizes[0] // 1024}-{sizes[-1] // 1024} KB (median {sizes[len(sizes) // 2]}"
-        f" B), brotli median {sorted(len(b) for b in bodies)[len(bodies) // 2]} B"
-    )
-    work = Path(tempfile.mkdtemp(prefix="th-bench-requests-"))
-    prefix = write_request_files(work, project, key, bodies, files=2)
-    del bodies
 
     port = 18000 + os.getpid() % 1000
     env = {
@@ -255,8 +243,7 @@ def main():
         "ALLOWED_HOSTS": "127.0.0.1",
         "TRACEHOUND_URL": f"http://127.0.0.1:{port}",
     }
-    command = SERVERS[args.server].format(port=port, workers=args.workers).split()
-    print(f"server: {args.server}" + ("" if args.server == "daphne" else f", {args.workers} worker process(es)"))
+    command = SERVERS[name].format(port=port, workers=args.workers).split()
     server_log = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the server's whole life)
     server = subprocess.Popen(
         [sys.executable, *command], cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT
@@ -265,11 +252,6 @@ def main():
         wait_for_port(port, server, server_log)
         run_wrk(port, prefix, 4, 3)  # warm up: every worker's connections, key cache, code paths
         server_pids, database_pids = process_tree(server.pid), postgres_pids()
-        print(
-            "| concurrency | accepted events/s | p50 ms | p95 ms | p99 ms | server CPU ms/event "
-            "| Postgres CPU ms/event | client CPU ms/event | server RSS MiB | load average | reference us |"
-        )
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for concurrency in args.concurrency:
             with connection.cursor() as cursor:
                 cursor.execute(f"TRUNCATE {InboxItem._meta.db_table}")
@@ -290,8 +272,8 @@ def main():
             assert summary["requests"] <= summary["available"], "ran out of distinct events: raise --bodies"
             assert stored >= accepted, f"answered 200 for {accepted} events but {stored} are stored"
             print(
-                f"| {concurrency} | {accepted / (summary['duration_us'] / 1e6):,.0f} | {summary['p50_us'] / 1000:.1f} "
-                f"| {summary['p95_us'] / 1000:.1f} | {summary['p99_us'] / 1000:.1f} "
+                f"| {name} | {concurrency} | {accepted / (summary['duration_us'] / 1e6):,.0f} "
+                f"| {summary['p50_us'] / 1000:.1f} | {summary['p95_us'] / 1000:.1f} | {summary['p99_us'] / 1000:.1f} "
                 f"| {server_cpu / accepted * 1000:.2f} | {database_cpu / accepted * 1000:.2f} "
                 f"| {client_cpu / accepted * 1000:.2f} | {rss_mib(server_pids):.0f} "
                 f"| {load:.1f} -> {os.getloadavg()[0]:.1f} | {reference:.0f} |",
@@ -300,6 +282,45 @@ def main():
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument(
+        "--server", choices=SERVERS, nargs="+", default=["production"], help="several: measured in turn, each round"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="times to measure the servers, alternating them")
+    parser.add_argument("--workers", type=int, default=2, help="server processes (not for daphne)")
+    parser.add_argument("--events", type=int, default=300, help="distinct sentry-sdk events to generate")
+    parser.add_argument("--bodies", type=int, default=40000, help="request bodies, each with a unique event id")
+    args = parser.parse_args()
+
+    configure_django()
+    project, key = make_project()
+    raw = realistic_envelopes(project.id, key.public_key, args.events)
+    bodies = unique_bodies(raw, args.bodies)
+    sizes = sorted(len(body) for body in raw)
+    print(
+        f"{len(bodies)} envelopes: JSON {sizes[0] // 1024}-{sizes[-1] // 1024} KB (median {sizes[len(sizes) // 2]}"
+        f" B), brotli median {sorted(len(b) for b in bodies)[len(bodies) // 2]} B"
+    )
+    work = Path(tempfile.mkdtemp(prefix="th-bench-requests-"))
+    prefix = write_request_files(work, project, key, bodies, files=2)
+    del bodies
+
+    print(f"{args.workers} worker process(es) (daphne: one)")
+    print(
+        "| server | concurrency | accepted events/s | p50 ms | p95 ms | p99 ms | server CPU ms/event "
+        "| Postgres CPU ms/event | client CPU ms/event | server RSS MiB | load average | reference us |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    try:
+        for _ in range(args.rounds):
+            for name in args.server:
+                measure_server(name, args, prefix, project)
+    finally:
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -1,10 +1,10 @@
 """A real Tracehound server process for end-to-end tests.
 
-`tracehound_server` starts the production web server command (uvicorn, as in compose.yaml and the Dockerfile) on a
-free port against the test database (tests using it must commit their data, so it depends on `transactional_db`),
-in the same mode as the test run: embedded (SQLite file, digest in the web process) or production (PostgreSQL,
-Redis, and a real `celery -A config worker` with its beat sweep digesting). Its output is printed when a test fails.
-`browser` is Debian's chromium driven by Playwright, for the browser tests.
+`tracehound_server` starts the production web server (`python -m config.server`, as compose.yaml and the Dockerfile
+do) on a free port against the test database (tests using it must commit their data, so it depends on
+`transactional_db`), in the same mode as the test run: embedded (SQLite file, digest in the web process) or
+production (PostgreSQL, Redis, and a real `celery -A config worker` with its beat sweep digesting). Its output is
+printed when a test fails. `browser` is Debian's chromium driven by Playwright, for the browser tests.
 """
 
 import atexit
@@ -26,9 +26,9 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-# The web server command of compose.yaml and the Dockerfile (uvicorn reads its worker count from WEB_CONCURRENCY).
-PRODUCTION_SERVER = ["uvicorn", "config.asgi:application", "--loop", "uvloop", "--http", "httptools",
-                     "--ws", "websockets", "--lifespan", "off", "--no-access-log", "--no-proxy-headers"]  # fmt: skip
+# The web server module of compose.yaml and the Dockerfile, run with `python -m` (it holds uvicorn's options and
+# reads its worker count from WEB_CONCURRENCY).
+PRODUCTION_SERVER = ["config.server"]
 
 
 def free_port() -> int:
