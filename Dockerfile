@@ -1,4 +1,5 @@
-# One image for every Tracehound process: web (uvicorn, config/server.py), worker and beat (celery). See compose.yaml.
+# One image for every Tracehound process: web (uvicorn, config/server.py), digest and alert workers and beat (celery).
+# See compose.yaml.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
