@@ -172,32 +172,6 @@ def post(port: int, project, key, body: bytes) -> None:
         raise RuntimeError(f"probe answered {response.status}")
 
 
-async def send_paced(port: int, project_id: int, public_key: str, bodies: list[bytes], rate: float) -> None:
-    """POST the bodies at `rate` a second over 8 keep-alive connections (the n-th no sooner than n/rate s in)."""
-    head = (
-        f"POST /api/{project_id}/envelope/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        f"X-Sentry-Auth: Sentry sentry_version=7, sentry_key={public_key}, sentry_client=sentry.python\r\n"
-        "Content-Type: application/x-sentry-envelope\r\nContent-Encoding: br\r\nContent-Length: "
-    ).encode()
-    queue = iter(enumerate(bodies))
-    started = time.monotonic()
-
-    async def connection_worker():
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        for n, body in queue:
-            await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
-            writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
-            await reader.readline()
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            await reader.readexactly(length)
-        writer.close()
-
-    await asyncio.gather(*(connection_worker() for _ in range(8)))
-
-
 def latency(probes: int, every: float, load: int, rate: float) -> dict:
     reset_tables()
     reference = round(reference_us(), 1)
@@ -222,7 +196,7 @@ def latency(probes: int, every: float, load: int, rate: float) -> dict:
 
             bodies = unique_bodies(realistic_envelopes(project.id, key.public_key, 50), load)
             background = threading.Thread(
-                target=lambda: asyncio.run(send_paced(service.port, project.id, key.public_key, bodies, rate)),
+                target=lambda: asyncio.run(send_all(service.port, project.id, key.public_key, bodies, 8, rate)),
                 daemon=True,
             )
         post(service.port, project, key, probe_body(-1))  # warm up: the first request starts the embedded threads

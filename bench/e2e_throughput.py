@@ -43,20 +43,26 @@ from issues.tasks import QUEUED_FLAG  # noqa: E402
 from tests.e2e.conftest import start_server, stop_process  # noqa: E402
 
 
-async def send_all(port: int, project_id: int, public_key: str, bodies: list[bytes], concurrency: int) -> int:
-    """POST every body once over `concurrency` keep-alive connections; returns how many were not answered 200."""
+async def send_all(
+    port: int, project_id: int, public_key: str, bodies: list[bytes], concurrency: int, rate: float | None = None
+) -> int:
+    """POST every body once over `concurrency` keep-alive connections, as fast as they are answered or, with
+    `rate`, the n-th no sooner than n/rate seconds in; returns how many were not answered 200."""
     head = (
         f"POST /api/{project_id}/envelope/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         f"X-Sentry-Auth: Sentry sentry_version=7, sentry_key={public_key}, sentry_client=sentry.python\r\n"
         "Content-Type: application/x-sentry-envelope\r\nContent-Encoding: br\r\nContent-Length: "
     ).encode()
-    queue = iter(bodies)
+    queue = iter(enumerate(bodies))
     failures = 0
+    started = time.monotonic()
 
     async def connection_worker():
         nonlocal failures
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        for body in queue:  # the connections share one iterator: each body is sent once
+        for n, body in queue:  # the connections share one iterator: each body is sent once
+            if rate:
+                await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
             writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
             status_line = await reader.readline()
             length = 0

@@ -27,15 +27,21 @@ QUEUED_FLAG = "tracehound:digest:queued"
 QUEUED_FLAG_SECONDS = 60
 
 
-def request_digest() -> None:
-    """Make sure a digest task is queued. Raises when cache or broker are unreachable (callers decide)."""
-    if cache.add(QUEUED_FLAG, 1, QUEUED_FLAG_SECONDS):
+def enqueue_once(task, flag: str, flag_seconds: int = QUEUED_FLAG_SECONDS) -> None:
+    """Queue `task` unless the cache `flag` says one is queued already (the task deletes the flag as it starts).
+    Raises when cache or broker are unreachable (callers decide)."""
+    if cache.add(flag, 1, flag_seconds):
         try:
             # retry=False: publishing must not stall the caller (an ingest request) while the broker is down.
-            digest_pending.apply_async(retry=False)
+            task.apply_async(retry=False)
         except Exception:
-            cache.delete(QUEUED_FLAG)
+            cache.delete(flag)
             raise
+
+
+def request_digest() -> None:
+    """Make sure a digest task is queued."""
+    enqueue_once(digest_pending, QUEUED_FLAG)
 
 
 @shared_task(ignore_result=True)

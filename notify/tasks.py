@@ -4,20 +4,15 @@ digest's: one queued at a time), and the beat sweep, which also catches what a l
 from celery import shared_task
 from django.core.cache import cache
 
+from issues.tasks import enqueue_once
 from notify.rounds import notify_round
 
 QUEUED_FLAG = "tracehound:notify:queued"
-QUEUED_FLAG_SECONDS = 60
 
 
 def request_notify() -> None:
-    """Make sure a notify task is queued. Raises when cache or broker are unreachable (callers decide)."""
-    if cache.add(QUEUED_FLAG, 1, QUEUED_FLAG_SECONDS):
-        try:
-            run_notify.apply_async(retry=False)
-        except Exception:
-            cache.delete(QUEUED_FLAG)
-            raise
+    """Make sure a notify task is queued."""
+    enqueue_once(run_notify, QUEUED_FLAG)
 
 
 @shared_task(ignore_result=True)

@@ -1,6 +1,7 @@
 import pytest
 
 from projects.services import create_project, ensure_default_team
+from tests.frontend.alert_factories import make_channel
 from tests.frontend.factories import make_user
 
 
@@ -27,3 +28,15 @@ def foreign_project(db):
     """A project of another team, which `member` must never see."""
     project, _ = create_project(ensure_default_team("Other team"), "Secret project")
     return project
+
+
+@pytest.fixture
+def local_receivers_allowed(settings):
+    """Alert receivers on this machine may be used, as TRACEHOUND_ALERT_ALLOWED_NETWORKS=127.0.0.1/32 allows."""
+    settings.TRACEHOUND = {**settings.TRACEHOUND, "ALERT_ALLOWED_NETWORKS": ["127.0.0.1/32"]}
+
+
+@pytest.fixture
+def channel(project):
+    """A Slack channel of `project`."""
+    return make_channel(project, "Ops Slack")

@@ -15,19 +15,9 @@ from notify.transports import SendResult
 from projects.models import TeamMembership
 from tests.frontend.alert_factories import SLACK_URL, make_alert, make_channel, make_delivery, make_rule
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_receivers_allowed")]
 
 LOCAL_HOOK = "http://127.0.0.1:9/hook"
-
-
-@pytest.fixture(autouse=True)
-def _local_receivers_allowed(settings):
-    settings.TRACEHOUND = {**settings.TRACEHOUND, "ALERT_ALLOWED_NETWORKS": ["127.0.0.1/32"]}
-
-
-@pytest.fixture
-def channel(project):
-    return make_channel(project, "Ops Slack")
 
 
 def call(client, method, url, data=None):

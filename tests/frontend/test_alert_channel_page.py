@@ -19,11 +19,6 @@ pytestmark = pytest.mark.django_db
 Status = Delivery.Status
 
 
-@pytest.fixture
-def channel(project):
-    return make_channel(project, "Ops Slack")
-
-
 def channel_page(client, channel, **query):
     response = client.get(reverse("alert-channel", args=[channel.project_id, channel.pk]), query)
     assert response.status_code == 200

@@ -8,20 +8,9 @@ from django.urls import reverse
 from notify.models import AlertRule, Channel
 from tests.frontend.alert_factories import make_channel, make_rule
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_receivers_allowed")]
 
 LOCAL_HOOK = "http://127.0.0.1:9/slack-hook"
-
-
-@pytest.fixture(autouse=True)
-def _local_receivers_allowed(settings):
-    # As TRACEHOUND_ALERT_ALLOWED_NETWORKS=127.0.0.1/32 does: receivers on this machine may be used in tests.
-    settings.TRACEHOUND = {**settings.TRACEHOUND, "ALERT_ALLOWED_NETWORKS": ["127.0.0.1/32"]}
-
-
-@pytest.fixture
-def channel(project):
-    return make_channel(project, "Ops Slack")
 
 
 def rule_data(channel, **overrides) -> dict:
