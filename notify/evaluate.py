@@ -15,6 +15,7 @@ alerts again by regressing; a muted one by escalating, which ends a mute for a w
 """
 
 import logging
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -202,52 +203,108 @@ def _latest_events(issue_ids: set[int]) -> dict[int, dict]:
     return latest
 
 
+def _quiet_pairs(firings: list[Firing], now: datetime) -> set[tuple[int, int]]:
+    """Record that these (rule, issue) pairs fire now, except those still within their rule's action interval;
+    returns the pairs that fire.
+
+    One upsert per chunk: a pair's row is written only when its quiet time has passed, and only the rows written
+    come back. Two workers firing the same pair at once queue on the row (PostgreSQL re-checks the condition once
+    the first commits), so exactly one of them gets it back."""
+    table = connection.ops.quote_name(RuleIssueState._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    firing = set()
+    for start in range(0, len(firings), BATCH):
+        chunk = firings[start : start + BATCH]
+        params = []
+        for item in chunk:
+            quiet_until = now + timedelta(minutes=item.rule.action_interval_minutes)
+            params += [item.rule.id, item.issue_id, adapt(now), adapt(quiet_until)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (rule_id, issue_id, last_fired_at, quiet_until) VALUES "
+                + ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+                + f" ON CONFLICT (rule_id, issue_id) DO UPDATE SET last_fired_at = excluded.last_fired_at, "
+                f"quiet_until = excluded.quiet_until WHERE {table}.quiet_until <= excluded.last_fired_at "
+                "RETURNING rule_id, issue_id",
+                params,
+            )
+            firing.update(cursor.fetchall())
+    return firing
+
+
+def _insert(model, columns: list[str], rows: list[list], returning: str = "") -> list[tuple]:
+    """Multi-row INSERTs of `rows` (values already adapted for the database), in chunks; the RETURNING rows.
+    Measured: bulk_create spent about 0.1 ms of CPU per alert and per delivery preparing the model instances and
+    their values, more than the database took to store them."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    returned = []
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start : start + BATCH]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                + ", ".join([placeholders] * len(chunk))
+                + (f" RETURNING {returning}" if returning else ""),
+                [value for row in chunk for value in row],
+            )
+            if returning:
+                returned += cursor.fetchall()
+    return returned
+
+
 def fire(firings: list[Firing], now: datetime | None = None) -> int:
     """Record an alert, and a delivery per active channel of its rule, for each firing whose issue did not alert
     its rule within the rule's action interval. Call inside a transaction; returns the alerts recorded."""
     if not firings:
         return 0
     now = now or timezone.now()
-    pairs = sorted({(firing.rule.id, firing.issue_id) for firing in firings})
-    RuleIssueState.objects.bulk_create(
-        [RuleIssueState(rule_id=rule_id, issue_id=issue_id) for rule_id, issue_id in pairs], ignore_conflicts=True
-    )
-    # Locked in a fixed order, so that two workers firing for the same issues queue instead of deadlocking.
-    states = {
-        (state.rule_id, state.issue_id): state
-        for state in RuleIssueState.objects.filter(
-            rule_id__in={rule_id for rule_id, _ in pairs}, issue_id__in={issue_id for _, issue_id in pairs}
-        )
-        .order_by("rule_id", "issue_id")
-        .select_for_update()
-    }
-    alerts, changed = [], []
-    for firing in firings:
-        state = states[(firing.rule.id, firing.issue_id)]
-        interval = timedelta(minutes=firing.rule.action_interval_minutes)
-        if state.last_fired_at is not None and now - state.last_fired_at < interval:
-            continue
-        state.last_fired_at = now
-        changed.append(state)
-        alerts.append(
-            Alert(
-                project_id=firing.rule.project_id,
-                rule=firing.rule,
-                issue_id=firing.issue_id,
-                transition_id=firing.transition_id,
-                trigger=firing.trigger,
-                details=firing.details,
-                created_at=now,
-            )
-        )
-    RuleIssueState.objects.bulk_update(changed, ["last_fired_at"])
-    Alert.objects.bulk_create(alerts)
-    Delivery.objects.bulk_create(
+    # One firing per (rule, issue): an upsert may not touch a row twice, and the interval allows one anyway.
+    unique = list({(firing.rule.id, firing.issue_id): firing for firing in reversed(firings)}.values())
+    unique.sort(key=lambda firing: (firing.rule.id, firing.issue_id))  # a fixed lock order across workers
+    firing_pairs = _quiet_pairs(unique, now)
+    fired = [firing for firing in unique if (firing.rule.id, firing.issue_id) in firing_pairs]
+    ops = connection.ops
+    created = ops.adapt_datetimefield_value(now)
+    alerts = _insert(
+        Alert,
+        ["project_id", "rule_id", "issue_id", "transition_id", '"trigger"', "details", "created_at"],
         [
-            Delivery(channel=channel, alert=alert, created_at=now, next_attempt_at=now)
-            for alert in alerts
-            for channel in alert.rule.channels.all()
-            if channel.is_active
-        ]
+            [
+                firing.rule.project_id,
+                firing.rule.id,
+                firing.issue_id,
+                firing.transition_id,
+                firing.trigger,
+                ops.adapt_json_value(firing.details, None),
+                created,
+            ]
+            for firing in fired
+        ],
+        returning="id, rule_id",
+    )
+    channels = {firing.rule.id: [c.id for c in firing.rule.channels.all() if c.is_active] for firing in fired}
+    _insert(
+        Delivery,
+        ["id", "channel_id", "alert_id", "kind", "status", "created_at", "attempts", "next_attempt_at", "last_error"],
+        [
+            [
+                _db_uuid(uuid.uuid4()),
+                channel_id,
+                alert_id,
+                Delivery.Kind.ALERT,
+                Delivery.Status.PENDING,
+                created,
+                0,
+                created,
+                "",
+            ]  # fmt: skip
+            for alert_id, rule_id in alerts
+            for channel_id in channels[rule_id]
+        ],
     )
     return len(alerts)
+
+
+def _db_uuid(value: uuid.UUID):
+    return value if connection.features.has_native_uuid_field else value.hex

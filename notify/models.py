@@ -98,11 +98,13 @@ class AlertRule(models.Model):
 
 
 class RuleIssueState(models.Model):
-    """When an issue last alerted a rule: the action interval's memory, and the row two workers lock to agree."""
+    """When an issue last alerted a rule, and until when it stays quiet (its action interval): written by one
+    conditional upsert, which is how two workers firing at once agree (notify/evaluate.py)."""
 
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="+")
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="+")
-    last_fired_at = models.DateTimeField(null=True, blank=True)
+    last_fired_at = models.DateTimeField()
+    quiet_until = models.DateTimeField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["rule", "issue"], name="one_state_per_rule_issue")]

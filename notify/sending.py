@@ -93,39 +93,38 @@ def _start(channel: Channel, now: datetime) -> list[Delivery]:
         to_start.append(notice)
         room -= 1
 
-    fresh = list(deliveries.filter(_due(now), attempts=0, kind=Delivery.Kind.ALERT).order_by("created_at"))
+    # New alerts are counted, and loaded only when they go one by one: in a storm they are thousands.
+    fresh = deliveries.filter(_due(now), attempts=0, kind=Delivery.Kind.ALERT)
+    fresh_count = fresh.count()
     summary = deliveries.filter(kind=Delivery.Kind.SUMMARY, status=Delivery.Status.PENDING, attempts=0).first()
     if room <= 0:
         _hold(fresh, summary)
         return _mark_started(to_start, now)
 
     window = timedelta(seconds=option("ALERT_STORM_SECONDS"))
-    window_start = now - window
     recent = deliveries.filter(
-        first_attempt_at__gte=window_start, kind__in=[Delivery.Kind.ALERT, Delivery.Kind.SUMMARY]
+        first_attempt_at__gte=now - window, kind__in=[Delivery.Kind.ALERT, Delivery.Kind.SUMMARY]
     )
     last_summary = recent.filter(kind=Delivery.Kind.SUMMARY).order_by("-first_attempt_at").first()
     budget = min(option("ALERT_STORM_MESSAGES") - recent.count(), room)
-    if summary is None and last_summary is None and len(fresh) <= budget:
-        return _mark_started(to_start + fresh, now)
-    if fresh:
+    if summary is None and last_summary is None and fresh_count <= budget:
+        return _mark_started(to_start + list(fresh.order_by("created_at")), now)
+    if fresh_count:
         if summary is None:
             # The first summary of a storm goes at once; a later one when the window of the last one ends.
             due = now if last_summary is None else last_summary.first_attempt_at + window
             summary = Delivery.objects.create(
                 channel=channel, kind=Delivery.Kind.SUMMARY, created_at=now, next_attempt_at=due
             )
-        Delivery.objects.filter(pk__in=[delivery.pk for delivery in fresh]).update(
-            status=Delivery.Status.SUMMARIZED, carried_by=summary
-        )
+        fresh.update(status=Delivery.Status.SUMMARIZED, carried_by=summary)
     if summary is not None and summary.next_attempt_at <= now:
         to_start.append(summary)
     return _mark_started(to_start, now)
 
 
-def _hold(fresh: list[Delivery], summary: Delivery | None) -> None:
+def _hold(fresh, summary: Delivery | None) -> None:
     """Over the hourly cap: new alerts, and those a summary not yet sent would have carried, wait for the notice."""
-    Delivery.objects.filter(pk__in=[delivery.pk for delivery in fresh]).update(status=Delivery.Status.HELD)
+    fresh.update(status=Delivery.Status.HELD)
     if summary is not None:
         summary.carries.update(status=Delivery.Status.HELD, carried_by=None)
         summary.delete()

@@ -120,7 +120,7 @@ def test_an_issue_alerts_a_rule_once_per_action_interval(quiet_project, member):
     issue = digest(quiet_project)
     handle_transitions()
     issues = Issue.objects.filter(pk=issue.pk)
-    RuleIssueState.objects.update(last_fired_at=timezone.now() - timedelta(minutes=31))  # the interval passed
+    RuleIssueState.objects.update(quiet_until=timezone.now() - timedelta(minutes=1))  # the interval passed
     triage.resolve_issues(issues, member)
     digest(quiet_project)
     handle_transitions()
