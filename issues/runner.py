@@ -13,6 +13,7 @@ a restart.
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -28,12 +29,14 @@ ERROR_PAUSE_SECONDS = 2.0
 
 
 class BackgroundThread:
-    """A daemon thread that runs `work()` when woken, and at least every `sweep_seconds`."""
+    """A daemon thread that runs `work()` when woken, at least every `sweep_seconds`, and at most once every
+    `min_interval_seconds` (wake-ups that come sooner are gathered into the next round)."""
 
-    def __init__(self, name: str, work: Callable[[], object], sweep_seconds: float):
+    def __init__(self, name: str, work: Callable[[], object], sweep_seconds: float, min_interval_seconds: float = 0):
         self.name = name
         self.work = work
         self.sweep_seconds = sweep_seconds
+        self.min_interval_seconds = min_interval_seconds
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -73,7 +76,10 @@ class BackgroundThread:
                 return
             try:
                 close_old_connections()
+                started = time.monotonic()
                 self.work()
+                if not self._stopping:
+                    time.sleep(max(0.0, started + self.min_interval_seconds - time.monotonic()))
             except Exception:
                 # The database may be away for a moment; the work stays pending and the next round retries.
                 logger.exception("%s: round failed", self.name)

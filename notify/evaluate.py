@@ -55,20 +55,34 @@ def _active_rules(project_ids) -> dict[int, list[AlertRule]]:
     return rules
 
 
-def _events(keys: set[tuple[int, object]]) -> dict[tuple[int, object], dict]:
-    """The stored data of the events named by (project id, event id)."""
+def _events(keys: set[tuple[int, object]], with_data: set[tuple[int, object]]) -> dict[tuple[int, object], dict]:
+    """What alerts need of the events named by (project id, event id): the facts messages show (environment,
+    release: kept on the alert, as the event may be gone when it is sent), and for those in `with_data`, which
+    rules with filters look at, the whole stored event (decompressing it costs more than the rest of an alert)."""
     if not keys:
         return {}
-    rows = Event.objects.filter(
+    matching = Event.objects.filter(
         project_id__in={project_id for project_id, _ in keys}, event_id__in={event_id for _, event_id in keys}
-    ).only("project_id", "event_id", "payload")
-    return {(row.project_id, row.event_id): row.data for row in rows if (row.project_id, row.event_id) in keys}
+    )
+    events = {
+        (project_id, event_id): {"environment": environment, "release": release}
+        for project_id, event_id, environment, release in matching.values_list(
+            "project_id", "event_id", "environment", "release"
+        )
+    }
+    if with_data:
+        for row in matching.filter(event_id__in={event_id for _, event_id in with_data}).only(
+            "project_id", "event_id", "payload"
+        ):
+            if (row.project_id, row.event_id) in events:
+                events[(row.project_id, row.event_id)]["data"] = row.data
+    return events
 
 
 def _event_facts(event: dict | None) -> dict:
     """What a message says of the event behind an alert (kept on the alert: the event may be gone when it sends)."""
     event = event or {}
-    return {key: event.get(key) for key in ("environment", "release") if isinstance(event.get(key), str)}
+    return {key: event[key] for key in ("environment", "release") if isinstance(event.get(key), str) and event[key]}
 
 
 def _claim(transition_ids: list[int]) -> list[int]:
@@ -103,22 +117,18 @@ def handle_transitions(transition_ids: list[int] | None = None) -> int:
         pending = unhandled_transitions().filter(id__gt=last_id)
         if transition_ids is not None:
             pending = pending.filter(id__in=transition_ids)
-        ids = list(pending.order_by("id").values_list("id", flat=True)[:BATCH])
-        if not ids:
+        rows = list(pending.order_by("id").values("id", "project_id", "issue_id", "kind", "event_id")[:BATCH])
+        if not rows:
             return alerts
-        last_id = ids[-1]
+        last_id = rows[-1]["id"]
         with transaction.atomic():
-            claimed = _claim(ids)
-            if claimed:
-                alerts += _alert_on_transitions(claimed)
+            claimed = set(_claim([row["id"] for row in rows]))
+            alerts += _alert_on_transitions([row for row in rows if row["id"] in claimed])
 
 
-def _alert_on_transitions(transition_ids: list[int]) -> int:
-    transitions = list(
-        IssueTransition.objects.filter(id__in=transition_ids)
-        .order_by("id")
-        .values("id", "project_id", "issue_id", "kind", "event_id")
-    )
+def _alert_on_transitions(transitions: list[dict]) -> int:
+    if not transitions:
+        return 0
     rules = _active_rules({row["project_id"] for row in transitions})
     wanted = [
         (row, rule)
@@ -126,11 +136,13 @@ def _alert_on_transitions(transition_ids: list[int]) -> int:
         for rule in rules.get(row["project_id"], [])
         if TRIGGER_OF_TRANSITION[row["kind"]] in rule.triggers
     ]
-    events = _events({(row["project_id"], row["event_id"]) for row, _ in wanted if row["event_id"]})
+    keys = {(row["project_id"], row["event_id"]) for row, _ in wanted if row["event_id"]}
+    filtered = {(row["project_id"], row["event_id"]) for row, rule in wanted if row["event_id"] and has_filters(rule)}
+    events = _events(keys, filtered)
     firings = []
     for row, rule in wanted:
-        event = events.get((row["project_id"], row["event_id"]))
-        if event_matches(rule, event):
+        event = events.get((row["project_id"], row["event_id"]), {})
+        if event_matches(rule, event.get("data")):
             firings.append(
                 Firing(rule, row["issue_id"], TRIGGER_OF_TRANSITION[row["kind"]], row["id"], _event_facts(event))
             )

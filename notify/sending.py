@@ -81,10 +81,14 @@ def send_due(now: datetime | None = None) -> int:
 def _start(channel: Channel, now: datetime) -> list[Delivery]:
     """Decide, under the channel's lock, what it sends now; those deliveries are marked started and returned."""
     deliveries = channel.deliveries
+    to_start = list(deliveries.filter(_due(now), attempts__gt=0))
+    summary = deliveries.filter(kind=Delivery.Kind.SUMMARY, status=Delivery.Status.PENDING, attempts=0).first()
+    if summary is not None and summary.next_attempt_at > now:
+        # A storm: new alerts wait, and are folded into the summary when it is due (a round costs 3 queries).
+        return _mark_started(to_start, now)
     hour_start = now.replace(minute=0, second=0, microsecond=0)
     sent_this_hour = deliveries.filter(first_attempt_at__gte=hour_start).exclude(kind=Delivery.Kind.TEST).count()
     room = option("ALERT_HOURLY_CAP") - sent_this_hour
-    to_start = list(deliveries.filter(_due(now), attempts__gt=0))
 
     held_earlier = deliveries.filter(status=Delivery.Status.HELD, carried_by=None, created_at__lt=hour_start)
     if room > 0 and held_earlier.exists():
@@ -96,7 +100,6 @@ def _start(channel: Channel, now: datetime) -> list[Delivery]:
     # New alerts are counted, and loaded only when they go one by one: in a storm they are thousands.
     fresh = deliveries.filter(_due(now), attempts=0, kind=Delivery.Kind.ALERT)
     fresh_count = fresh.count()
-    summary = deliveries.filter(kind=Delivery.Kind.SUMMARY, status=Delivery.Status.PENDING, attempts=0).first()
     if room <= 0:
         _hold(fresh, summary)
         return _mark_started(to_start, now)
