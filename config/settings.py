@@ -309,6 +309,9 @@ TRACEHOUND = {
     # X-Forwarded-For, the one a reverse proxy in front appended. Only behind such a proxy: clients can send the
     # header themselves.
     "TRUST_X_FORWARDED_FOR": env.bool("TRUST_X_FORWARDED_FOR", default=False),
+    # Days after a project's upgrade to a newer grouping version during which digest still looks up the previous
+    # version's keys, so that issues keep their events (issues/project_grouping.py).
+    "GROUPING_TRANSITION_DAYS": env.int("TRACEHOUND_GROUPING_TRANSITION_DAYS", default=30),
     # Embedded shape: digest in a thread of the web process (off only for special set-ups and some tests).
     "DIGEST_IN_PROCESS": env.bool("TRACEHOUND_DIGEST_IN_PROCESS", default=True),
     # Alerts (notify/). Outbound requests to channel URLs (Slack, Discord, webhooks) refuse loopback, private,

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from frontend import account_views, alert_api, alert_views, api, key_views, login, triage_views, views
+from frontend import account_views, alert_api, alert_views, api, grouping_views, key_views, login, triage_views, views
 
 urlpatterns = [
     path("accounts/login/", login.login, name="login"),
@@ -16,6 +16,9 @@ urlpatterns = [
     path("projects/<int:project_id>/issues/", views.project_issues, name="project-issues"),
     path("projects/<int:project_id>/settings/", views.project_settings, name="project-settings"),
     path("projects/<int:project_id>/keys/", key_views.create_project_key, name="create-project-key"),
+    path(
+        "projects/<int:project_id>/grouping/upgrade/", grouping_views.upgrade_grouping, name="upgrade-project-grouping"
+    ),
     path(
         "projects/<int:project_id>/keys/<int:key_id>/revoke/", key_views.revoke_project_key, name="revoke-project-key"
     ),

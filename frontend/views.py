@@ -9,6 +9,7 @@ from frontend import access, issue_detail, listing
 from frontend.charts import histogram
 from frontend.consumers import LIVE_SOCKET_PATH
 from frontend.event_view import event_view
+from frontend.grouping_views import grouping_status
 from issues.normalize import LEVELS
 from projects.models import Project
 from projects.options import option
@@ -80,7 +81,7 @@ def issue(request, issue_id: int, event_pk: int | None = None):
             "facets": issue_detail.tag_facets(issue),
             "day_chart": histogram(charts["day"]),
             "month_chart": histogram(charts["month"]),
-            "groupings": issue.groupings.order_by("created_at", "id"),
+            "groupings": issue.groupings.select_related("matched_previous").order_by("created_at", "id"),
             "history": issue_detail.history(issue),
             "live": {"socket": f"{LIVE_SOCKET_PATH}?{urlencode({'issue': issue.pk})}"},
         },
@@ -100,5 +101,6 @@ def project_settings(request, project_id: int):
             "keys": project.keys.order_by("-is_active", "id"),
             "can_manage": Project.objects.administered_by(request.user).filter(pk=project.pk).exists(),
             "key_cache_seconds": option("KEY_CACHE_SECONDS"),
+            "grouping": grouping_status(project),
         },
     )

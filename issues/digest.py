@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from issues import escalation, sketch
 from issues.claim import Claim, claim_again, claim_next, count_unfinished, finish_claim, pending_rows, record_failures
-from issues.grouping import GROUPING_VERSION, GroupingKey, grouping_key
+from issues.grouping import GroupingKey, grouping_key
 from issues.live import project_changed
 from issues.models import (
     Event,
@@ -47,6 +47,7 @@ from issues.models import (
     IssueTransition,
 )
 from issues.normalize import normalize_event, summary, user_key
+from issues.project_grouping import GroupingPlan, plans
 from issues.signals import transitions_committed
 from projects.models import Project
 from projects.options import option
@@ -91,6 +92,7 @@ class Prepared:
     received_at: datetime
     timestamp: datetime
     key: GroupingKey
+    previous_key: GroupingKey | None  # the previous grouping version's, inside a transition window
     summary: dict
     platform: str
     level: str
@@ -112,7 +114,9 @@ def _loads(payload: bytes):
         return json.loads(payload)
 
 
-def prepare(inbox_id, project_id, event_id, received_at, payload, *, scrub_ip_addresses: bool) -> Prepared:
+def prepare(
+    inbox_id, project_id, event_id, received_at, payload, *, scrub_ip_addresses: bool, grouping: GroupingPlan
+) -> Prepared:
     received_at = received_at.astimezone(UTC)
     data = normalize_event(
         _loads(payload),
@@ -121,7 +125,10 @@ def prepare(inbox_id, project_id, event_id, received_at, payload, *, scrub_ip_ad
         retention=timedelta(days=option("EVENT_RETENTION_DAYS")),
         scrub_ip_addresses=scrub_ip_addresses,
     )
-    key = grouping_key(data)  # before compressing: it writes the expanded fingerprint into data
+    key = grouping_key(data, grouping.version)
+    previous_key = grouping_key(data, grouping.previous) if grouping.previous else None
+    if key.fingerprint:
+        data["fingerprint"] = list(key.fingerprint)  # `{{ default }}` shown as the hash it stood for
     tags = list(data["tags"])
     present = {tag_key for tag_key, _ in tags}
     for derived in ("level", "release", "environment", "server_name"):
@@ -134,6 +141,7 @@ def prepare(inbox_id, project_id, event_id, received_at, payload, *, scrub_ip_ad
         received_at=received_at,
         timestamp=datetime.fromisoformat(data["timestamp"]),
         key=key,
+        previous_key=previous_key,
         summary=summary(data),
         platform=data["platform"],
         level=data["level"],
@@ -245,6 +253,7 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
     if not rows:
         return BatchResult()
     scrub_ip = dict(Project.objects.filter(id__in={row[1] for row in rows}).values_list("id", "scrub_ip_addresses"))
+    grouping = plans(scrub_ip)
     prepared: list[Prepared] = []
     failures: dict[int, Exception] = {}
     orphans: list[int] = []  # rows of projects deleted since ingest accepted them
@@ -260,7 +269,8 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
                     event_id,
                     received_at,
                     payload,
-                    scrub_ip_addresses=scrub_ip.get(project_id, False),
+                    scrub_ip_addresses=scrub_ip[project_id],
+                    grouping=grouping[project_id],
                 )
             )
         except Exception as error:
@@ -336,38 +346,70 @@ def _stored_event_ids(prepared: list[Prepared]) -> set[tuple[int, uuid.UUID]]:
         return set(cursor.fetchall())
 
 
-def _groupings(keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
-    """(project id, key hash) -> (grouping id, issue id) for those of `keys` that exist."""
+def _groupings(keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], tuple[int, int]]:
+    """(project id, version, key hash) -> (grouping id, issue id) for those of `keys` that exist."""
     if not keys:
         return {}
     rows = Grouping.objects.filter(
-        project_id__in={project_id for project_id, _ in keys},
-        grouping_version=GROUPING_VERSION,
-        key_hash__in={key_hash for _, key_hash in keys},
-    ).values_list("project_id", "key_hash", "id", "issue_id")
-    return {(p, h): (g, i) for p, h, g, i in rows if (p, h) in keys}
+        project_id__in={project_id for project_id, _, _ in keys},
+        grouping_version__in={version for _, version, _ in keys},
+        key_hash__in={key_hash for _, _, key_hash in keys},
+    ).values_list("project_id", "grouping_version", "key_hash", "id", "issue_id")
+    return {(p, v, h): (g, i) for p, v, h, g, i in rows if (p, v, h) in keys}
+
+
+def _identity(project_id: int, key: GroupingKey) -> tuple[int, str, str]:
+    return project_id, key.version, key.hash
 
 
 def _assign_issues(fresh: list[Prepared], transitions: list) -> int:
-    """Set each event's issue and grouping, creating issues for new keys; returns how many were created."""
-    first_of_key: dict[tuple[int, str], Prepared] = {}
+    """Set each event's issue and grouping, creating issues for new keys; returns how many were created.
+
+    Inside a project's transition window, a key of the new version that is not known yet is looked up by the
+    event's key of the previous version: when that one belongs to an issue, the event joins it and the new key is
+    added to the issue (so its next events need one look-up)."""
+    first_of_key: dict[tuple[int, str, str], Prepared] = {}
     for item in fresh:
-        first_of_key.setdefault((item.project_id, item.key.hash), item)
+        first_of_key.setdefault(_identity(item.project_id, item.key), item)
     found = _groupings(set(first_of_key))
     missing = set(first_of_key) - set(found)
     if missing:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                for project_id in sorted({project_id for project_id, _ in missing}):
+                for project_id in sorted({project_id for project_id, _, _ in missing}):
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [(ISSUE_CREATION_LOCK << 32) | project_id])
             # Another worker may have created some of these while we waited for the lock.
             found.update(_groupings(missing))
             missing -= set(found)
+        found.update(_join_by_previous_keys([first_of_key[key] for key in missing]))
+        missing -= set(found)
         firsts = sorted((first_of_key[key] for key in missing), key=lambda item: item.inbox_id)
         found.update(_create_issues(firsts, transitions))
     for item in fresh:
-        item.grouping_id, item.issue_id = found[(item.project_id, item.key.hash)]
+        item.grouping_id, item.issue_id = found[_identity(item.project_id, item.key)]
     return len(missing)
+
+
+def _join_by_previous_keys(firsts: list[Prepared]) -> dict[tuple[int, str, str], tuple[int, int]]:
+    """New keys whose event's previous-version key belongs to an issue: added to that issue."""
+    candidates = [item for item in firsts if item.previous_key is not None]
+    previous = _groupings({_identity(item.project_id, item.previous_key) for item in candidates})
+    joined = {}
+    for item in candidates:
+        match = previous.get(_identity(item.project_id, item.previous_key))
+        if match is None:
+            continue
+        old_grouping_id, issue_id = match
+        grouping = Grouping.objects.create(
+            project_id=item.project_id,
+            issue_id=issue_id,
+            grouping_version=item.key.version,
+            key_hash=item.key.hash,
+            key_text=item.key.text,
+            matched_previous_id=old_grouping_id,
+        )
+        joined[_identity(item.project_id, item.key)] = (grouping.id, issue_id)
+    return joined
 
 
 def _create_issues(firsts: list[Prepared], transitions: list) -> dict[tuple[int, str], tuple[int, int]]:
@@ -413,7 +455,7 @@ def _create_issues(firsts: list[Prepared], transitions: list) -> dict[tuple[int,
                 details={"grouping": item.key.kind},
             )
         )
-        created[(item.project_id, item.key.hash)] = (grouping.id, issue.id)
+        created[_identity(item.project_id, item.key)] = (grouping.id, issue.id)
     return created
 
 

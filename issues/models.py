@@ -159,6 +159,16 @@ class Issue(models.Model):
         return self.title
 
 
+class ProjectGrouping(models.Model):
+    """The grouping version a project's events are grouped by (issues/grouping/), and after an upgrade, for the
+    transition window, the version before it, whose keys digest still looks up (issues/project_grouping.py)."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, primary_key=True, related_name="grouping")
+    version = models.CharField(max_length=32)
+    previous_version = models.CharField(max_length=32, blank=True, default="")
+    upgraded_at = models.DateTimeField(null=True, blank=True)
+
+
 class Grouping(models.Model):
     """One grouping key (hash and readable parts) of one grouper version, pointing at the issue it belongs to.
 
@@ -171,6 +181,9 @@ class Grouping(models.Model):
     key_hash = models.CharField(max_length=64)
     key_text = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # A key of a newer version added after an upgrade because the event's key of the previous version (this
+    # grouping) already belonged to the issue: how issues keep their events across a change of rules.
+    matched_previous = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         constraints = [

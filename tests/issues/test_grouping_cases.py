@@ -1,8 +1,9 @@
-"""Grouping as data: each file in grouping_cases/ is an event as a client sent it and the key expected for it.
+"""Grouping as data: each file in grouping_cases/ is an event as a client sent it and the key expected for it by
+each grouping version.
 
-Adding a case is adding a file. After an intended change of the grouper (which means a new GROUPING_VERSION),
-`TRACEHOUND_ACCEPT_GROUPING=1 pytest tests/issues/test_grouping_cases.py` rewrites the expectations; review the
-diff, since every changed key splits or merges issues.
+Adding a case is adding a file. A released version's expectations never change (its keys decide existing issues);
+for the version in the making, `TRACEHOUND_ACCEPT_GROUPING=<version> pytest tests/issues/test_grouping_cases.py`
+writes them; review the diff, since every key decides which events share an issue.
 """
 
 import json
@@ -12,32 +13,34 @@ from pathlib import Path
 
 import pytest
 
-from issues.grouping import grouping_key
+from issues.grouping import NEWEST, VERSIONS, grouping_key
 from issues.normalize import normalize_event
 
 CASES = sorted((Path(__file__).parent / "grouping_cases").glob("*.json"))
 RECEIVED = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
-def key_of(event: dict):
+def key_of(event: dict, version: str = NEWEST):
     data = normalize_event(event, event_id="0" * 32, received_at=RECEIVED, retention=timedelta(days=90))
-    return grouping_key(data)
+    return grouping_key(data, version)
 
 
 def load(name: str) -> dict:
     return json.loads((Path(__file__).parent / "grouping_cases" / f"{name}.json").read_text())
 
 
+@pytest.mark.parametrize("version", list(VERSIONS))
 @pytest.mark.parametrize("path", CASES, ids=[path.stem for path in CASES])
-def test_grouping_case(path):
+def test_grouping_case(path, version):
     case = json.loads(path.read_text())
-    key = key_of(case["event"])
+    key = key_of(case["event"], version)
     actual = {"kind": key.kind, "parts": list(key.parts)}
-    if os.environ.get("TRACEHOUND_ACCEPT_GROUPING"):
-        case["expected"] = actual
+    if os.environ.get("TRACEHOUND_ACCEPT_GROUPING") == version:
+        case["expected"][version] = actual
         path.write_text(json.dumps(case, indent=1, sort_keys=True) + "\n")
     assert case["description"], "say in one line what the case shows"
-    assert actual == case["expected"]
+    assert version in case["expected"], f"no expected key of {version}: see this module's docstring"
+    assert actual == case["expected"][version]
 
 
 @pytest.mark.parametrize(
@@ -53,11 +56,13 @@ def test_grouping_case(path):
         ("exception_without_frames", "exception_single_object"),
     ],
 )
-def test_same_problem_same_key(first, second):
-    assert key_of(load(first)["event"]).hash == key_of(load(second)["event"]).hash
+@pytest.mark.parametrize("version", list(VERSIONS))
+def test_same_problem_same_key(first, second, version):
+    assert key_of(load(first)["event"], version).hash == key_of(load(second)["event"], version).hash
 
 
-def test_different_problems_different_keys():
+@pytest.mark.parametrize("version", list(VERSIONS))
+def test_different_problems_different_keys(version):
     names = [
         "sdk_exception_order_17",
         "sdk_chained_exception",
@@ -72,14 +77,14 @@ def test_different_problems_different_keys():
         "message_object_with_params",
         "empty_event",
     ]
-    hashes = {name: key_of(load(name)["event"]).hash for name in names}
+    hashes = {name: key_of(load(name)["event"], version).hash for name in names}
     assert len(set(hashes.values())) == len(names), hashes
 
 
-def test_fingerprint_default_is_expanded_in_the_stored_event():
+@pytest.mark.parametrize("version", list(VERSIONS))
+def test_fingerprint_default_is_expanded_for_the_stored_event(version):
     event = load("fingerprint_extends_default")["event"]
-    data = normalize_event(event, event_id="0" * 32, received_at=RECEIVED, retention=timedelta(days=90))
-    key = grouping_key(data)
-    default = key_of({**event, "fingerprint": []})
-    assert data["fingerprint"] == ["tenant-a", default.hash]
+    key = key_of(event, version)
+    default = key_of({**event, "fingerprint": []}, version)
+    assert key.fingerprint == ("tenant-a", default.hash)
     assert key.parts == ("fingerprint: tenant-a", *default.parts)

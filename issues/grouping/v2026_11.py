@@ -1,10 +1,6 @@
-"""Grouping keys: which events are the same problem.
+"""Grouping version 2026-11, frozen: its keys must never change (tests/issues/grouping_cases hold them).
 
-A key is a list of readable parts (kept as `Grouping.key_text`, shown by the issue page as "why grouped") and
-their hash. The rules of a version never change once released, because changing them silently splits or merges
-people's issues: a new rule means a new GROUPING_VERSION, and events are matched against it from then on.
-
-Version "2026-11" (first release), by priority:
+By priority:
 1. the event's `fingerprint`, with `{{ default }}` replaced by the default parts below;
 2. stack trace: for each exception of the chain, its type and its in-app frames (all frames when none is in-app)
    as module (or file basename) plus function, generated names normalised; never line numbers, which move
@@ -14,19 +10,15 @@ Version "2026-11" (first release), by priority:
    its first lines with placeholders for numbers, ids, addresses, dates and quoted values.
 
 A message's own stack trace (`threads`, or a top-level `stacktrace`: where it was logged from) is kept in the
-event but not used here. Sentry groups such a message by that stack; doing so now would change the key of every
-message event sent with attach_stacktrace, i.e. split existing issues, since a version's events are matched only
-against that version's keys. It belongs in a next version, together with a look-up of the previous version's key
-so that issues keep their events across the change.
+event but not used here.
 """
 
-import hashlib
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
-GROUPING_VERSION = "2026-11"
-MAX_KEY_TEXT = 16_000
+from issues.grouping.key import GroupingKey
+
+VERSION = "2026-11"
 MESSAGE_LINES = 3
 MESSAGE_CHARS = 500
 
@@ -58,21 +50,6 @@ _GENERATED_NAME_PARTS = [
     (re.compile(r"<lambda_\d+>|<lambda\d+>"), "<lambda>"),
     (re.compile(r"(?<=[._-])[0-9a-f]{8,}(?=[._-]|$)", re.I), "?"),
 ]
-
-
-@dataclass(frozen=True)
-class GroupingKey:
-    version: str
-    kind: str  # fingerprint | stacktrace | exception | message | empty
-    parts: tuple[str, ...]
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.parts)[:MAX_KEY_TEXT]
-
-    @property
-    def hash(self) -> str:
-        return hashlib.sha256("\n".join(self.parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def placeholders(text: str) -> str:
@@ -113,24 +90,20 @@ def default_key(data: dict) -> GroupingKey:
             frames = exception["stacktrace"]["frames"]
             in_app = [frame for frame in frames if frame["in_app"]]
             parts.extend(_frame_part(frame) for frame in in_app or frames)
-        return GroupingKey(GROUPING_VERSION, "stacktrace", tuple(parts))
+        return GroupingKey(VERSION, "stacktrace", tuple(parts))
     if exceptions:
         parts = []
         for exception in exceptions:
             parts.append(f"type: {exception['type'] or '?'}")
             parts.append("value: " + placeholders(exception["value"].strip()[:MESSAGE_CHARS]))
-        return GroupingKey(GROUPING_VERSION, "exception", tuple(parts))
+        return GroupingKey(VERSION, "exception", tuple(parts))
     if data["message"] or data["logentry"]:
-        return GroupingKey(GROUPING_VERSION, "message", (_message_part(data),))
-    return GroupingKey(GROUPING_VERSION, "empty", ("empty: no exception and no message",))
+        return GroupingKey(VERSION, "message", (_message_part(data),))
+    return GroupingKey(VERSION, "empty", ("empty: no exception and no message",))
 
 
 def grouping_key(data: dict) -> GroupingKey:
-    """The key that decides the issue of the normalised event `data`.
-
-    Also replaces `{{ default }}` in `data["fingerprint"]` by the default key's hash, so the stored event shows
-    what the fingerprint actually was.
-    """
+    """The key that decides the issue of the normalised event `data` (which is not changed)."""
     fingerprint = data["fingerprint"]
     default = default_key(data)
     if not fingerprint:
@@ -144,7 +117,7 @@ def grouping_key(data: dict) -> GroupingKey:
         else:
             parts.append(f"fingerprint: {item}")
             expanded.append(item)
-    data["fingerprint"] = expanded
     if list(parts) == list(default.parts):
-        return default  # ["{{ default }}"] alone is the default grouping, and must land in the same issue
-    return GroupingKey(GROUPING_VERSION, "fingerprint", tuple(parts))
+        # ["{{ default }}"] alone is the default grouping, and must land in the same issue
+        return GroupingKey(VERSION, default.kind, default.parts, tuple(expanded))
+    return GroupingKey(VERSION, "fingerprint", tuple(parts), tuple(expanded))
