@@ -122,6 +122,10 @@ def _level(value) -> str:
     return level if level in LEVELS else "error"
 
 
+def _small_int(value) -> int | None:
+    return value if type(value) is int and 0 <= value < 2**31 else None
+
+
 def _flag(value) -> bool | None:
     return value if isinstance(value, bool) else None
 
@@ -245,7 +249,6 @@ class Normalizer:
         result = []
         for index, item in enumerate(items):
             mechanism = as_dict(item.get("mechanism"))
-            handled = mechanism.get("handled")
             result.append(
                 {
                     "type": text(item.get("type"), MAX_NAME),
@@ -253,7 +256,13 @@ class Normalizer:
                     "module": text(item.get("module"), MAX_NAME),
                     "mechanism": {
                         "type": text(mechanism.get("type"), MAX_SHORT),
-                        "handled": handled if isinstance(handled, bool) else None,
+                        "handled": _flag(mechanism.get("handled")),
+                        # An exception group and its children name each other by these ids (grouping uses them).
+                        "is_exception_group": mechanism.get("is_exception_group") is True,
+                        "exception_id": _small_int(mechanism.get("exception_id")),
+                        "parent_id": _small_int(mechanism.get("parent_id")),
+                        # A stack the SDK attached to a message, not an exception the program raised.
+                        "synthetic": mechanism.get("synthetic") is True,
                     },
                     "stacktrace": {
                         "frames": self.frames(item.get("stacktrace"), f"exception.values.{index}.stacktrace")
@@ -289,7 +298,8 @@ class Normalizer:
         if count > MAX_FRAMES_WITH_DATA:
             self.notes.add(
                 f"{path}.frames",
-                f"removed locals and source context of {count - MAX_FRAMES_WITH_DATA} middle frames",
+                f"removed locals and surrounding source lines of {count - MAX_FRAMES_WITH_DATA} middle frames "
+                "(in-app frames keep their own line, which grouping reads)",
             )
         result = []
         for index, frame in enumerate(frames):
@@ -309,9 +319,10 @@ class Normalizer:
                 "post_context": [],
                 "vars": {},
             }
+            context_line = frame.get("context_line")
+            if context_line is not None and (with_data or item["in_app"]):
+                item["context_line"] = text(context_line)
             if with_data:
-                context_line = frame.get("context_line")
-                item["context_line"] = text(context_line) if context_line is not None else None
                 pre_context, post_context = frame.get("pre_context"), frame.get("post_context")
                 item["pre_context"] = _lines(pre_context[-10:]) if type(pre_context) is list else []
                 item["post_context"] = _lines(post_context[:10]) if type(post_context) is list else []

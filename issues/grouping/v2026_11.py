@@ -22,7 +22,7 @@ VERSION = "2026-11"
 MESSAGE_LINES = 3
 MESSAGE_CHARS = 500
 
-_DEFAULT_PLACEHOLDER = re.compile(r"^\s*\{\{\s*default\s*\}\}\s*$", re.IGNORECASE)
+DEFAULT_PLACEHOLDER = re.compile(r"^\s*\{\{\s*default\s*\}\}\s*$", re.IGNORECASE)
 
 # Applied in order: the specific shapes first, so that a UUID is not read as numbers and hex.
 _VARIABLE_PARTS = [
@@ -59,7 +59,7 @@ def placeholders(text: str) -> str:
 
 
 @lru_cache(maxsize=16384)
-def _generated_names_normalised(name: str) -> str:
+def generated_names_normalised(name: str) -> str:
     for pattern, replacement in _GENERATED_NAME_PARTS:
         name = pattern.sub(replacement, name)
     return name
@@ -70,7 +70,7 @@ def _frame_part(frame: dict) -> str:
     if not where:
         path = frame["filename"] or frame["abs_path"]
         where = re.split(r"[/\\]", path)[-1] if path else "?"
-    return f"frame: {_generated_names_normalised(where)} {_generated_names_normalised(frame['function'] or '?')}"
+    return f"frame: {generated_names_normalised(where)} {generated_names_normalised(frame['function'] or '?')}"
 
 
 def _message_part(data: dict) -> str:
@@ -102,16 +102,15 @@ def default_key(data: dict) -> GroupingKey:
     return GroupingKey(VERSION, "empty", ("empty: no exception and no message",))
 
 
-def grouping_key(data: dict) -> GroupingKey:
-    """The key that decides the issue of the normalised event `data` (which is not changed)."""
-    fingerprint = data["fingerprint"]
-    default = default_key(data)
+def with_fingerprint(fingerprint: list[str], default: GroupingKey) -> GroupingKey:
+    """The key of an event with `fingerprint`, `{{ default }}` standing for `default`'s parts (and hash, in the
+    expanded fingerprint kept for the stored event). Newer versions use it as it is."""
     if not fingerprint:
         return default
     parts: list[str] = []
     expanded = []
     for item in fingerprint:
-        if _DEFAULT_PLACEHOLDER.match(item):
+        if DEFAULT_PLACEHOLDER.match(item):
             parts.extend(default.parts)
             expanded.append(default.hash)
         else:
@@ -119,5 +118,10 @@ def grouping_key(data: dict) -> GroupingKey:
             expanded.append(item)
     if list(parts) == list(default.parts):
         # ["{{ default }}"] alone is the default grouping, and must land in the same issue
-        return GroupingKey(VERSION, default.kind, default.parts, tuple(expanded))
-    return GroupingKey(VERSION, "fingerprint", tuple(parts), tuple(expanded))
+        return GroupingKey(default.version, default.kind, default.parts, tuple(expanded))
+    return GroupingKey(default.version, "fingerprint", tuple(parts), tuple(expanded))
+
+
+def grouping_key(data: dict) -> GroupingKey:
+    """The key that decides the issue of the normalised event `data` (which is not changed)."""
+    return with_fingerprint(data["fingerprint"], default_key(data))

@@ -88,3 +88,36 @@ def test_fingerprint_default_is_expanded_for_the_stored_event(version):
     default = key_of({**event, "fingerprint": []}, version)
     assert key.fingerprint == ("tenant-a", default.hash)
     assert key.parts == ("fingerprint: tenant-a", *default.parts)
+
+
+# What 2026-12 gets right that 2026-11 got wrong (2026-11 keeps its keys: it merged the first list's pairs and
+# split the second's).
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("py_raise_site_empty_cart", "py_raise_site_negative_total"),
+        ("py_method_checkout_view_post", "py_method_refund_view_post"),
+    ],
+)
+def test_2026_12_tells_apart_what_2026_11_merged(first, second):
+    assert key_of(load(first)["event"], "2026-11").hash == key_of(load(second)["event"], "2026-11").hash
+    assert key_of(load(first)["event"], "2026-12").hash != key_of(load(second)["event"], "2026-12").hash
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("py_recursion_depth_3", "py_recursion_depth_30"),
+        ("py_exception_group_one_child", "py_exception_group_three_alike"),
+        ("py_message_duration_size_host_a", "py_message_duration_size_host_b"),
+    ],
+)
+def test_2026_12_keeps_together_what_2026_11_split(first, second):
+    assert key_of(load(first)["event"], "2026-11").hash != key_of(load(second)["event"], "2026-11").hash
+    assert key_of(load(first)["event"], "2026-12").hash == key_of(load(second)["event"], "2026-12").hash
+
+
+def test_a_group_of_two_problems_is_neither_of_them():
+    two = key_of(load("py_exception_group_two_problems")["event"])
+    assert two.hash != key_of(load("py_exception_group_one_child")["event"]).hash
+    assert two.parts[0] == "type: ExceptionGroup"

@@ -135,7 +135,42 @@ def test_frames_keep_the_newest_250_and_middle_frames_lose_their_locals():
     assert [bool(frame["vars"]) for frame in kept] == [True] * 25 + [False] * 200 + [True] * 25
     notes = [note["note"] for note in data["_meta"]["notes"]]
     assert "kept the newest 250 of 300 frames" in notes
-    assert "removed locals and source context of 200 middle frames" in notes
+    assert (
+        "removed locals and surrounding source lines of 200 middle frames "
+        "(in-app frames keep their own line, which grouping reads)"
+    ) in notes
+
+
+def test_middle_frames_keep_their_source_line_when_in_app_for_grouping():
+    raw = frames(120, context_line="do_work()", pre_context=["before"])
+    raw[60]["in_app"] = False
+    kept = normalize({"exception": {"values": [{"type": "R", "stacktrace": {"frames": raw}}]}})
+    kept = kept["exception"]["values"][0]["stacktrace"]["frames"]
+    assert kept[59]["context_line"] == "do_work()" and kept[59]["pre_context"] == []
+    assert kept[60]["context_line"] is None  # a library frame in the middle: nothing kept
+    assert kept[0]["pre_context"] == ["before"]
+
+
+def test_exception_group_ids_and_synthetic_flags_are_kept_and_checked():
+    data = normalize(
+        {
+            "exception": {
+                "values": [
+                    {"type": "E", "mechanism": {"exception_id": 1, "parent_id": 0, "synthetic": "yes"}},
+                    {"type": "G", "mechanism": {"exception_id": 0, "is_exception_group": True, "parent_id": -1}},
+                    {"type": "M", "mechanism": {"exception_id": 2**40, "synthetic": True, "handled": "no"}},
+                ]
+            }
+        }
+    )
+    mechanisms = [value["mechanism"] for value in data["exception"]["values"]]
+    assert [(m["exception_id"], m["parent_id"], m["is_exception_group"]) for m in mechanisms] == [
+        (1, 0, False),
+        (0, None, True),
+        (None, None, False),
+    ]
+    assert [m["synthetic"] for m in mechanisms] == [False, False, True]
+    assert mechanisms[2]["handled"] is None
 
 
 def test_a_message_keeps_the_stack_it_was_sent_with_trimmed_and_scrubbed_like_exception_frames():
