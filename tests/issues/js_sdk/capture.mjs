@@ -124,7 +124,7 @@ function writeCase(name, event) {
   const existing = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
   delete event.modules;
   const text = JSON.stringify(
-    sortedKeys({ description: DESCRIPTIONS[name], event, expected: existing.expected ?? null }),
+    sortedKeys({ description: DESCRIPTIONS[name], event, expected: existing.expected ?? {} }),
     null,
     1,
   ).replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
