@@ -254,6 +254,7 @@ class Normalizer:
                     "mechanism": {
                         "type": text(mechanism.get("type"), MAX_SHORT),
                         "handled": handled if isinstance(handled, bool) else None,
+                        "synthetic": mechanism.get("synthetic") is True,
                     },
                     "stacktrace": {
                         "frames": self.frames(item.get("stacktrace"), f"exception.values.{index}.stacktrace")
