@@ -7,6 +7,7 @@ limits and scrubbing happens in the same walk; everything cut or corrected is re
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
 from issues.databag import MAX_STRING, Notes, clean_bag, clean_bags, cut
@@ -459,6 +460,7 @@ _JS_NOT_A_FILE = frozenset({"", "<anonymous>", "[native code]", "native", "nativ
 _JS_ANONYMOUS = frozenset({"", "?", "<anonymous>", "anonymous", "<anonymous function>", "Anonymous function", "eval"})
 
 
+@lru_cache(maxsize=4096)
 def _js_function(function: str) -> str:
     name = _JS_FUNCTION_DECORATION.sub("", function.strip()).rsplit(".", 1)[-1]
     return "" if name in _JS_ANONYMOUS else name

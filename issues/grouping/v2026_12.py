@@ -100,7 +100,7 @@ _JS_URL = re.compile(r"^[a-z][a-z0-9+.-]*:(?:[a-z][a-z0-9+.-]*:)?//[^/]*", re.I)
 # What bundlers and deploys put into paths, in order: UUIDs (blob: URLs), hex content hashes of 8 or more digits
 # with at least one decimal digit (webpack, Parcel, Next.js, Rails, Django's manifest storage), the 8 characters of
 # base64url or base32 that Rollup, Vite and esbuild append to a file name with "-" (all but a plain lowercase or
-# capitalised word: a third of such hashes have no digit), and whole directories named by a version.
+# capitalised word: one such hash in four or five has no digit), and whole directories named by a version.
 _JS_PATH_HASHES = [
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I), "?"),
     (re.compile(r"(?<![^/._-])(?=[0-9a-f]*[0-9])[0-9a-f]{8,}(?![^/._-])", re.I), "?"),
