@@ -1,15 +1,19 @@
 // Writes events from the real @sentry/node and @sentry/browser into ../grouping_cases/ (run by hand).
 //
-// To regenerate (from the repository's root; Node.js 20+ and Chromium, Debian's /usr/bin/chromium by default):
+// To regenerate (Node.js 20+, and Chromium: Debian's /usr/bin/chromium, or CHROMIUM=/path/to/chrome):
 //
-//   cd tests/issues/js_sdk && npm ci && node capture.mjs      # CHROMIUM=/path/to/chrome to use another one
-//   cd ../../.. && TRACEHOUND_ACCEPT_GROUPING=2026-12 .venv/bin/python -m pytest tests/issues/test_grouping_cases.py
+//   cd tests/issues/js_sdk && npm ci && node capture.mjs
+//   cd ../../.. && .venv/bin/python -m pytest tests/issues/test_grouping_cases.py
 //
-// then review the diff: each case file holds an event exactly as the SDK would have sent it and the key expected
-// for it by each grouping version, and a changed key means issues would split or merge for users of that SDK. A
-// released version's expectations must not change; a case new to this script has none of a released version yet:
-// write them once with TRACEHOUND_ACCEPT_GROUPING=<that version> and check that no other case file changed.
-// Regenerate when upgrading the SDKs (package.json pins them), never to make a test pass.
+// npm may warn that esbuild's install script did not run: it is not needed (the binary comes in a package of its
+// own). Each case file holds an event exactly as the SDK sent it, a description, and the key expected for it by
+// each grouping version; this script rewrites the event and keeps the rest. A failing case then means that the
+// SDK's events changed under an existing expectation: for the version in the making,
+// `TRACEHOUND_ACCEPT_GROUPING=<version> pytest tests/issues/test_grouping_cases.py` writes the new keys; review
+// the diff, since a changed key splits or merges issues for users of that SDK. A released version's expectations
+// never change; a case new to this script has none yet: write them once with TRACEHOUND_ACCEPT_GROUPING=<version>
+// for each version and check that no other case file changed. Regenerate when upgrading the SDKs (package.json
+// pins them), never to make a test pass.
 //
 // How the events are made, so that they are what users of the SDKs send:
 // - Node: node-app.mjs runs a small shop (shop/*.mjs) with @sentry/node in a child process; its transport writes
