@@ -67,12 +67,17 @@ def _frame(raw: dict) -> dict:
     }
 
 
-def _exception(raw: dict) -> dict:
+def _exception(raw: dict, message: str) -> dict:
     mechanism = _dict(raw.get("mechanism"))
     frames = [_frame(_dict(frame)) for frame in _list(_dict(raw.get("stacktrace")).get("frames"))]
+    synthetic = mechanism.get("synthetic") is True
+    value = _text(raw.get("value"))
     return {
-        "type": _text(raw.get("type")),
-        "value": _text(raw.get("value")),
+        # A synthetic exception is the one an SDK made to carry a message's stack (JavaScript SDKs' captureMessage):
+        # its type is the SDK's, and its value the message, shown once, above.
+        "synthetic": synthetic,
+        "type": "" if synthetic else _text(raw.get("type")),
+        "value": "" if synthetic and value.strip() == message.strip() else value,
         "module": _text(raw.get("module")),
         "mechanism": _text(mechanism.get("type")),
         "handled": mechanism.get("handled"),
@@ -89,7 +94,10 @@ def event_view(data: dict) -> dict:
     data = _dict(data)
     request = _dict(data.get("request"))
     # Shown as Python does: the exception raised last first, then what it was caused by ("during handling of").
-    exceptions = [_exception(_dict(raw)) for raw in reversed(_list(_dict(data.get("exception")).get("values")))]
+    message = _text(data.get("message"))
+    exceptions = [
+        _exception(_dict(raw), message) for raw in reversed(_list(_dict(data.get("exception")).get("values")))
+    ]
     url = _text(request.get("url"))
     request_view = None
     if request:
@@ -114,7 +122,7 @@ def event_view(data: dict) -> dict:
         "server_name": _text(data.get("server_name")),
         "release": _text(data.get("release")),
         "environment": _text(data.get("environment")),
-        "message": _text(data.get("message")),
+        "message": message,
         "template": _text(logentry.get("message")),
         "params": [display(param) for param in _list(logentry.get("params"))],
         "exceptions": exceptions,

@@ -5,7 +5,9 @@ coerces instead of rejecting, so a malformed field costs that field, never the e
 limits and scrubbing happens in the same walk; everything cut or corrected is recorded in `_meta.notes`.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
 from issues.databag import MAX_STRING, Notes, clean_bag, clean_bags, cut
@@ -457,6 +459,51 @@ def crash_frame(data: dict) -> dict | None:
     return None
 
 
+JAVASCRIPT_PLATFORMS = frozenset({"javascript", "node"})
+# What V8 and the browsers add around a function's name: "async " (an awaiting caller), "new " (a constructor),
+# " [as alias]" (called through a property of another name) and the receiver ("Object.", "HTMLButtonElement.").
+# Grouping version 2026-12 strips the same for its keys, with its own copy: a released version never changes,
+# and the way a culprit reads may.
+_JS_FUNCTION_DECORATION = re.compile(r"^(?:async |new )+|\s*\[as [^\]]*\]$")
+_JS_URL = re.compile(r"^[a-z][a-z0-9+.-]*:(?:[a-z][a-z0-9+.-]*:)?//[^/]*", re.I)
+_JS_NOT_A_FILE = frozenset({"", "<anonymous>", "[native code]", "native", "native code", "eval code", "<unknown>"})
+_JS_ANONYMOUS = frozenset({"", "?", "<anonymous>", "anonymous", "<anonymous function>", "Anonymous function", "eval"})
+
+
+@lru_cache(maxsize=4096)
+def _js_function(function: str) -> str:
+    name = _JS_FUNCTION_DECORATION.sub("", function.strip()).rsplit(".", 1)[-1]
+    return "" if name in _JS_ANONYMOUS else name
+
+
+def _js_location(frame: dict) -> str:
+    """The module the SDK named (Node: "shop:stock"), else the script's URL path or the file path, all without
+    query string or fragment."""
+    where = frame["module"] or frame["abs_path"] or frame["filename"]
+    where = where.split("#", 1)[0].split("?", 1)[0]
+    url = _JS_URL.match(where)
+    return where[url.end() :] or "/" if url and not where.lower().startswith("file:") else where
+
+
+def javascript_culprit(data: dict) -> str:
+    """`function(module)`, as JavaScript stack lines read (`at checkStock (shop/stock.mjs:12:5)`) and as
+    Sentry shows JavaScript culprits: `checkStock(shop:stock)`, `onBuy(/static/js/shop.js)`. The frame is the last
+    in-app one with a name and a file, the engine's own frames (`Array.forEach (<anonymous>)`) and anonymous
+    callbacks skipped; the name is the function's, without the receiver the runtime prefixes ("Object.",
+    "HTMLButtonElement.", which differ between events of one issue); the location has no host or query string."""
+    stacks = [exception["stacktrace"]["frames"] for exception in reversed(data["exception"]["values"])]
+    for frames in [*stacks, _message_stack(data)]:
+        named = [
+            frame
+            for frame in frames
+            if _js_function(frame["function"]) and (frame["abs_path"] or frame["filename"]) not in _JS_NOT_A_FILE
+        ]
+        chosen = next((frame for frame in reversed(named) if frame["in_app"]), named[-1] if named else None)
+        if chosen:
+            return f"{_js_function(chosen['function'])}({_js_location(chosen)})"
+    return ""
+
+
 def summary(data: dict) -> dict:
     """What an issue shows in lists: title, culprit and metadata, derived from a normalised event."""
     exceptions = data["exception"]["values"]
@@ -466,6 +513,9 @@ def summary(data: dict) -> dict:
         last = exceptions[-1]
         value = _first_line(last["value"])
         title = f"{last['type']}: {value}" if last["type"] and value else (last["type"] or value)
+        if last["mechanism"].get("synthetic") and value:
+            # The exception an SDK made to carry a message's stack: its type is the SDK's, the message is the title
+            title = value
         metadata = {"type": last["type"], "value": cut(last["value"], 1024)}
     else:
         title = _first_line(data["message"]) or _first_line(data["logentry"].get("message", ""))
@@ -474,6 +524,8 @@ def summary(data: dict) -> dict:
         culprit = f"{frame['module'] or frame['filename'] or frame['abs_path']} in {frame['function'] or '?'}"
     else:
         culprit = data["transaction"]
+    if data["platform"] in JAVASCRIPT_PLATFORMS:
+        culprit = javascript_culprit(data) or culprit
     return {
         "title": cut(title, 500) or "<no message>",
         "culprit": cut(culprit, 500),

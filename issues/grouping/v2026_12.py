@@ -10,9 +10,24 @@
   their number; otherwise as the group and its distinct children, in no particular order.
 - More variable parts in values and messages: durations and sizes with units (`1234ms`, `12.3 s`, `5 min`,
   `512 KB`), numbers with exponents, `host:port`.
+- JavaScript events (platform "javascript" or "node") read their frames by their own rules (`_js_frame_part`):
+  - the module is the SDK's module name, else the script's URL path (no scheme, host, query string or fragment:
+    `?v=3.1.0` and the CDN's host change with deploys, the code does not), else the file's basename; content hashes
+    that bundlers put in file names (`main.3f9a8c1b.js`, `index-BvB7Ct2q.js`), UUIDs and version directories are
+    placeholders;
+  - the function name without what the runtime adds: the receiver (`Object.`, `HTMLButtonElement.`, which name the
+    object the function ran on, not the function), `async `, `new `, ` [as alias]`;
+  - frames without a name (anonymous functions: engines infer names differently) or without a file
+    (`<anonymous>`, `[native code]`: the engine's own functions, which some browsers list and others do not) do not
+    contribute; when no frame of an exception does, its value does (with placeholders), so that unrelated errors
+    of one type stay apart.
+- A synthetic exception (`mechanism.synthetic`: the exception an SDK makes to carry the stack of a message, or of a
+  thrown string) contributes its message instead of its type: two messages sent from one function are two issues,
+  as they are without a stack.
 """
 
 import re
+from functools import lru_cache
 
 from issues.grouping.key import GroupingKey
 from issues.grouping.v2026_11 import (
@@ -69,25 +84,31 @@ def _frame_part(frame: dict) -> str:
     return f"{part} | {line}" if line else part
 
 
-def _stack_parts(exception: dict) -> list[str]:
-    """The type, then the frames that matter (in-app ones, else all), a run of identical ones counted once."""
+def _stack_parts(data: dict, exception: dict, frame_part) -> list[str]:
+    """The type (a synthetic exception's message), then the frames that matter (in-app ones, else all) with a run
+    of identical ones counted once; an exception none of whose frames counts adds its value."""
     frames = exception["stacktrace"]["frames"]
     in_app = [frame for frame in frames if frame["in_app"]]
-    parts = [f"type: {exception['type'] or '?'}"]
-    for frame in in_app or frames:
-        part = _frame_part(frame)
-        if part != parts[-1]:
+    synthetic = exception["mechanism"]["synthetic"]
+    parts = [_synthetic_part(data, exception) if synthetic else f"type: {exception['type'] or '?'}"]
+    for part in map(frame_part, in_app or frames):
+        if part and part != parts[-1]:
             parts.append(part)
+    if frames and len(parts) == 1 and not synthetic:
+        parts.append("value: " + placeholders(exception["value"].strip()[:MESSAGE_CHARS]))
     return parts
 
 
-def _exception_parts(exception: dict, with_frames: bool) -> list[str]:
-    if with_frames:
-        return _stack_parts(exception)
+def _exception_parts(data: dict, exception: dict, frame_part) -> list[str]:
+    """`frame_part` is None when no exception of the event has frames: then type and value tell them apart."""
+    if frame_part is not None:
+        return _stack_parts(data, exception, frame_part)
+    if exception["mechanism"]["synthetic"]:
+        return [_synthetic_part(data, exception)]
     return [f"type: {exception['type'] or '?'}", "value: " + placeholders(exception["value"].strip()[:MESSAGE_CHARS])]
 
 
-def _group_parts(exceptions: list[dict], with_frames: bool) -> list[str] | None:
+def _group_parts(data: dict, exceptions: list[dict], frame_part) -> list[str] | None:
     """The parts of an exception group: as its one distinct child, or as itself and its distinct children.
     None when the event holds no group."""
     groups = {
@@ -102,14 +123,91 @@ def _group_parts(exceptions: list[dict], with_frames: bool) -> list[str] | None:
         for exception in exceptions
         if exception["mechanism"]["parent_id"] in groups and not exception["mechanism"]["is_exception_group"]
     ]
-    distinct = sorted({tuple(_exception_parts(child, with_frames)) for child in children})
+    distinct = sorted({tuple(_exception_parts(data, child, frame_part)) for child in children})
     if len(distinct) == 1:
         return list(distinct[0])
     outermost = next(
         (group for group in groups.values() if group["mechanism"]["parent_id"] not in groups),
         next(iter(groups.values())),
     )
-    return [*_exception_parts(outermost, with_frames), *(part for child in distinct for part in child)]
+    return [*_exception_parts(data, outermost, frame_part), *(part for child in distinct for part in child)]
+
+
+# JavaScript frames. Names and paths repeat across events, so a frame's part is computed once (lru_cache).
+_JS_PLATFORMS = frozenset({"javascript", "node"})
+_JS_NO_FILE = frozenset({"<anonymous>", "[native code]", "native", "native code", "eval code", "<unknown>"})
+_JS_ANONYMOUS = frozenset({"", "?", "<anonymous>", "anonymous", "<anonymous function>", "Anonymous function", "eval"})
+# "async checkout" (an awaiting caller), "new Cart" (a constructor), "Object.reserve [as hold]" (called through a
+# property of another name).
+_JS_FUNCTION_DECORATION = re.compile(r"^(?:async |new )+|\s*\[as [^\]]*\]$")
+_JS_URL = re.compile(r"^[a-z][a-z0-9+.-]*:(?:[a-z][a-z0-9+.-]*:)?//[^/]*", re.I)  # blob:https://host too
+# What bundlers and deploys put into paths, in order: UUIDs (blob: URLs), hex content hashes of 8 or more digits
+# with at least one decimal digit (webpack, Parcel, Next.js, Rails, Django's manifest storage), the 8 characters of
+# base64url or base32 that Rollup, Vite and esbuild append to a file name with "-" (all but a plain lowercase or
+# capitalised word: one such hash in four or five has no digit), and whole directories named by a version.
+_JS_PATH_HASHES = [
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I), "?"),
+    (re.compile(r"(?<![^/._-])(?=[0-9a-f]*[0-9])[0-9a-f]{8,}(?![^/._-])", re.I), "?"),
+    (re.compile(r"-(?![A-Z]?[a-z]+(?:\.|$))[A-Za-z0-9_-]{8}(?=(?:\.[A-Za-z0-9]+)*$)"), "-?"),
+    (re.compile(r"(?<=/)v?[0-9]+(?:\.[0-9]+)+(?:-[0-9A-Za-z.]+)?(?=/)"), "?"),
+]
+
+
+def js_path_module(path: str) -> str:
+    """Where a script frame is, from its path: a URL's path (no scheme, host, query string or fragment), else the
+    file's basename (an absolute file path holds the deploy's directory), bundler hashes as placeholders."""
+    path = path.split("#", 1)[0].split("?", 1)[0]
+    url = _JS_URL.match(path)
+    if url and not path.lower().startswith("file:"):
+        path = path[url.end() :] or "/"
+    else:
+        path = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return _js_hashes_normalised(path)
+
+
+def _js_hashes_normalised(where: str) -> str:
+    for pattern, replacement in _JS_PATH_HASHES:
+        where = pattern.sub(replacement, where)
+    return where
+
+
+def js_function_name(function: str) -> str:
+    """The name of the function a script frame ran, without what the runtime adds around it ("" when anonymous)."""
+    name = _JS_FUNCTION_DECORATION.sub("", function.strip())
+    name = name.rsplit(".", 1)[-1]  # the receiver: Object., HTMLButtonElement., Foo.prototype.
+    if "/" in name:
+        name = name.rsplit("/", 1)[-1].rstrip("<")  # Firefox's nesting: "outer/<" is an anonymous inner function
+    return "" if name in _JS_ANONYMOUS else name
+
+
+@lru_cache(maxsize=16384)
+def _js_frame_part_of(module: str, path: str, function: str, line: str) -> str | None:
+    name = js_function_name(function)
+    if not name or path.strip() in _JS_NO_FILE:
+        return None
+    if module:
+        # As the SDK sent it ("shop:stock"), less a query string it kept ("shop:prices.mjs?v=1")
+        where = _js_hashes_normalised(module.split("#", 1)[0].split("?", 1)[0])
+    else:
+        where = js_path_module(path) if path else "?"
+    part = f"frame: {where} {generated_names_normalised(name)}"
+    return f"{part} | {line}" if line else part
+
+
+def _js_frame_part(frame: dict) -> str | None:
+    """A JavaScript frame's part, None when the frame does not contribute (see the module's docstring)."""
+    return _js_frame_part_of(
+        frame["module"], frame["abs_path"] or frame["filename"], frame["function"], _source_line(frame)
+    )
+
+
+def _synthetic_part(data: dict, exception: dict) -> str:
+    """A synthetic exception's part: its message, as `_message_part` reads a message (the template when the event
+    has one, else the first lines with placeholders); its type is the SDK's choice ("Error", or none)."""
+    if data["logentry"].get("message"):
+        return _message_part(data)
+    lines = [line.strip() for line in exception["value"].strip().splitlines() if line.strip()][:MESSAGE_LINES]
+    return "message: " + placeholders("\n".join(lines)[:MESSAGE_CHARS])
 
 
 def _message_part(data: dict) -> str:
@@ -122,12 +220,14 @@ def _message_part(data: dict) -> str:
 def default_key(data: dict) -> GroupingKey:
     """The key from the event's own content (no fingerprint): stack trace, else exception, else message."""
     exceptions = data["exception"]["values"]
-    with_frames = any(exception["stacktrace"]["frames"] for exception in exceptions)
     if exceptions:
-        parts = _group_parts(exceptions, with_frames)
+        frame_part = None
+        if any(exception["stacktrace"]["frames"] for exception in exceptions):
+            frame_part = _js_frame_part if data["platform"] in _JS_PLATFORMS else _frame_part
+        parts = _group_parts(data, exceptions, frame_part)
         if parts is None:
-            parts = [part for exception in exceptions for part in _exception_parts(exception, with_frames)]
-        return GroupingKey(VERSION, "stacktrace" if with_frames else "exception", tuple(parts))
+            parts = [part for exception in exceptions for part in _exception_parts(data, exception, frame_part)]
+        return GroupingKey(VERSION, "exception" if frame_part is None else "stacktrace", tuple(parts))
     if data["message"] or data["logentry"]:
         return GroupingKey(VERSION, "message", (_message_part(data),))
     return GroupingKey(VERSION, "empty", ("empty: no exception and no message",))

@@ -89,6 +89,18 @@ def test_message_event_without_exception(member_client, project):
     assert "User 42 not found" in html and "<code><bdi>User %s not found</bdi></code>" in html
 
 
+def test_a_message_sent_with_a_synthetic_exception_shows_its_text_once(member_client, project):
+    issue = make_issue(project, title="Stock report is late")
+    sent = event_data(platform="javascript", message="Stock report is late")
+    exception = sent["exception"]["values"][0]
+    exception.update(type="", value="Stock report is late", mechanism={"type": "generic", "synthetic": True})
+    make_event(issue, sent)
+    html = member_client.get(reverse("issue", args=[issue.pk])).content.decode()
+    assert html.count("Stock report is late</bdi></pre>") == 1  # the message, not the exception's value again
+    assert "<h2>Stack trace</h2>" in html and 'class="exc-type"' not in html
+    assert "return total / count" in html  # the stack it carried
+
+
 @pytest.mark.parametrize(
     "broken",
     [

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from issues.normalize import normalize_event, summary
+from issues.normalize import crash_frame, normalize_event, summary
 from issues.scrub import scrub_text, scrub_texts
 
 RECEIVED = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -125,6 +125,71 @@ def test_derived_fields_title_culprit_level_user():
         "culprit": "app.views in index",
         "metadata": {"type": "ValueError", "value": "bad\nsecond line", "filename": "", "function": "index"},
     }
+
+
+CASES = Path(__file__).parent / "grouping_cases"
+
+
+def case_event(name: str) -> dict:
+    return normalize(json.loads((CASES / f"{name}.json").read_text())["event"])
+
+
+@pytest.mark.parametrize(
+    ("name", "culprit", "title"),
+    [
+        ("node_out_of_stock_order", "checkStock(shop:stock)", "OutOfStockError: Out of stock: SKU-1"),
+        ("node_reserve_alias", "reserve(shop:stock)", "Error: cannot reserve SKU-2: warehouse offline"),
+        ("node_price_query_v2", "priceOf(shop:prices.mjs)", "Error: no price for SKU-5"),
+        ("node_validate_foreach", "validateSku(shop:stock)", 'TypeError: invalid SKU "sku 4"'),
+        ("node_message_low_sku1", "reportStock(shop:stock)", "Stock low for SKU-1: 2 left"),
+        ("browser_buy_link", "onBuy(/static/js/shop.js)", "Error: cannot buy SKU-1: basket locked"),
+        ("browser_cart_awaited", "loadCart(/static/js/shop.js)", "Error: cart 7 could not be loaded"),
+        ("browser_checkout_query_v2", "total(/static/js/shop.js)", "TypeError: price missing for SKU-1"),
+        ("browser_message_late_a", "reportStock(/static/js/shop.js)", "Stock report is late"),
+    ],
+)
+def test_javascript_culprits_read_function_and_module(name, culprit, title):
+    data = case_event(name)
+    assert (summary(data)["culprit"], summary(data)["title"]) == (culprit, title)
+
+
+def test_a_javascript_culprit_skips_the_engines_frames_and_anonymous_callbacks():
+    frames = [
+        {"function": "checkout", "filename": "https://shop.example/app.js?v=2", "in_app": True},
+        {"function": "Array.forEach", "filename": "<anonymous>", "in_app": True},
+        {"function": "?", "filename": "https://shop.example/app.js?v=2", "in_app": True},
+    ]
+    data = normalize(
+        {"platform": "javascript", "exception": {"values": [{"type": "E", "stacktrace": {"frames": frames}}]}}
+    )
+    assert summary(data)["culprit"] == "checkout(/app.js)"
+
+
+OTHER_PLATFORMS = [
+    path
+    for path in sorted(CASES.glob("*.json"))
+    if json.loads(path.read_text())["event"].get("platform") not in ("javascript", "node")
+]
+
+
+@pytest.mark.parametrize("path", OTHER_PLATFORMS, ids=[path.stem for path in OTHER_PLATFORMS])
+def test_other_platforms_keep_their_culprit(path):
+    """module in function, from the crash frame; else the transaction (the JavaScript culprit is JavaScript's)."""
+    data = normalize(json.loads(path.read_text())["event"])
+    frame = crash_frame(data)
+    expected = (
+        f"{frame['module'] or frame['filename'] or frame['abs_path']} in {frame['function'] or '?'}"
+        if frame
+        else data["transaction"]
+    )
+    assert summary(data)["culprit"] == expected
+
+
+def test_the_synthetic_flag_is_kept():
+    data = normalize(
+        {"exception": {"values": [{"value": "a", "mechanism": {"type": "generic", "synthetic": True}}, {"value": "b"}]}}
+    )
+    assert [value["mechanism"]["synthetic"] for value in data["exception"]["values"]] == [True, False]
 
 
 def test_frames_keep_the_newest_250_and_middle_frames_lose_their_locals():
