@@ -3,7 +3,8 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 from frontend import access, issue_detail, listing
 from frontend.charts import histogram
@@ -14,6 +15,12 @@ from issues.normalize import LEVELS
 from projects.models import Project
 from projects.options import option
 from projects.services import active_key
+
+
+def favicon(request):
+    """Pages name their icon; this is for the clients that ask the conventional address without reading a page.
+    Not permanent: the icon's address changes with its content (hashed static names)."""
+    return redirect(static("frontend/favicon.svg"))
 
 
 @login_required
