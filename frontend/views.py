@@ -11,6 +11,7 @@ from frontend.charts import histogram
 from frontend.consumers import LIVE_SOCKET_PATH
 from frontend.event_view import event_view
 from frontend.grouping_views import grouping_status
+from issues.models import ProjectStorage
 from issues.normalize import LEVELS
 from projects.models import Project
 from projects.options import option
@@ -109,5 +110,7 @@ def project_settings(request, project_id: int):
             "can_manage": Project.objects.administered_by(request.user).filter(pk=project.pk).exists(),
             "key_cache_seconds": option("KEY_CACHE_SECONDS"),
             "grouping": grouping_status(project),
+            "storage": ProjectStorage.objects.filter(project=project).first(),
+            "retention_days": option("EVENT_RETENTION_DAYS"),
         },
     )
