@@ -9,8 +9,8 @@
 
 Deletes go in batches of RETENTION_BATCH rows, one short transaction each, so no lock is held for long and ingest
 and digest go on between them. On SQLite, the freed pages are handed back to the file system afterwards
-(incremental vacuum: migration 0014 switched the database to it); on PostgreSQL, autovacuum makes the space
-reusable by new rows, which is what a steady stream needs (the README says more).
+(incremental vacuum: migration 0014 switched the database to it); on PostgreSQL, a plain VACUUM of the tables
+makes the space reusable by new rows, which is what a steady stream needs (the README says more).
 """
 
 import logging
@@ -104,11 +104,20 @@ def measure_storage(now: datetime) -> None:
 
 
 def reclaim_space() -> None:
-    # Never inside a transaction (a sweep runs outside any): executescript would commit it. It is needed because
-    # the statement frees one page per step, and a cursor's execute takes one step.
-    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+    """Make the deleted rows' space usable again. Never inside a transaction (a sweep runs outside any): neither
+    statement may run in one."""
+    if connection.in_atomic_block:
+        return
+    if connection.vendor == "sqlite":
+        # executescript, because the statement frees one page per step and a cursor's execute takes one step.
         connection.ensure_connection()
         connection.connection.executescript("PRAGMA incremental_vacuum;")
+    else:
+        # A plain VACUUM (never FULL) takes no lock that stops inserts; done here rather than left to autovacuum,
+        # which an installation may have turned off or tuned too lazily for a sweep that deletes a day at a time.
+        tables = ", ".join(model._meta.db_table for model in (Event, IssueHourlyCount, Issue))
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {tables}")
 
 
 def purge(project_id: int, before: datetime, *, dry_run: bool) -> Deleted:
