@@ -34,14 +34,16 @@ def fill_old_events(project, count: int) -> None:
 
     issue_ids = []
     for n in range(100):
-        issue = Issue.objects.create(
+        issue, _ = Issue.objects.get_or_create(
             project=project,
             short_id=100_000 + n,
-            title=f"OldError: {n}",
-            culprit="shop.old in handler",
-            level="error",
-            first_seen=timezone.now(),
-            last_seen=timezone.now(),  # the issues stay: only their old events go
+            defaults={
+                "title": f"OldError: {n}",
+                "culprit": "shop.old in handler",
+                "level": "error",
+                "first_seen": timezone.now(),
+                "last_seen": timezone.now(),  # the issues stay: only their old events go
+            },
         )
         issue_ids.append(issue.pk)
     with connection.cursor() as cursor:
