@@ -37,6 +37,7 @@ from ingest.quotas import gate
 from ingest.rows import InboxRow
 from issues import handoff
 from issues.models import InboxItem
+from projects import keys
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +259,7 @@ class InboxWriter:
             ok = True
         except DatabaseError:
             log.warning("ingest: the database refused %d accepted items; writing them to the disk spool", len(rows))
+            keys.database_failed()  # key lookups stop waiting on it for a while too
             self._drop_connection()
             ok = self._spool(rows)
             self._last_replay = time.monotonic()  # give the database a moment before replaying
