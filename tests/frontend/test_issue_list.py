@@ -158,3 +158,11 @@ def test_pages_name_their_icon_and_the_conventional_address_leads_to_it(member_c
     response = member_client.get("/favicon.ico")
     assert response.status_code == 302 and response.url == "/static/frontend/favicon.svg"
     assert finders.find("frontend/favicon.svg")
+
+
+def test_the_header_links_the_api_docs_and_for_staff_the_admin(member_client, member):
+    page = member_client.get(reverse("home")).content.decode()
+    assert f'href="{reverse("api-docs")}"' in page and f'href="{reverse("admin:index")}"' not in page
+    member.is_staff = True
+    member.save()
+    assert f'href="{reverse("admin:index")}"' in member_client.get(reverse("home")).content.decode()
