@@ -3,10 +3,12 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 
-from frontend import access, issue_detail, listing
+from frontend import access, issue_detail, listing, sdk_download
 from frontend.charts import histogram
 from frontend.consumers import LIVE_SOCKET_PATH
 from frontend.event_view import event_view
@@ -16,6 +18,12 @@ from issues.normalize import LEVELS
 from projects.models import Project
 from projects.options import option
 from projects.services import active_key
+
+
+def sdk_wheel(request, filename: str):
+    if filename != sdk_download.wheel_name():
+        raise Http404("no such file")
+    return FileResponse(open(sdk_download.built_wheel(), "rb"), as_attachment=True, filename=filename)  # noqa: SIM115
 
 
 def favicon(request):
@@ -112,5 +120,7 @@ def project_settings(request, project_id: int):
             "grouping": grouping_status(project),
             "storage": ProjectStorage.objects.filter(project=project).first(),
             "retention_days": option("EVENT_RETENTION_DAYS"),
+            # From the public base URL, as DSNs are: the address the application servers reach this one by.
+            "sdk_url": option("BASE_URL").rstrip("/") + reverse("sdk-wheel", args=[sdk_download.wheel_name()]),
         },
     )
