@@ -111,3 +111,17 @@ def test_a_push_for_a_row_the_page_does_not_show_is_no_error(
     assert page.locator("tr.issue-row").count() == 1
     assert page.console_errors == [] and page.csp_violations == []
     page.context.close()
+
+
+def test_an_empty_projects_test_event_arrives_live(browser, tracehound_server, team, project, project_key):
+    page = logged_in_page(browser, tracehound_server, team, {"width": 1280, "height": 900})
+    page.goto(f"{tracehound_server.url}/projects/{project.pk}/issues/")
+    page.wait_for_selector("body[data-live=open]", timeout=5000)
+    assert tracehound_server.dsn(project_key) in page.locator("#first-event").inner_text()
+    page.evaluate("window.notReloaded = true")
+    page.click("#send-test-event")
+    page.locator("tr.issue-row", has_text="Tracehound test event").wait_for(timeout=10_000)
+    assert page.evaluate("window.notReloaded") is True  # pushed into the open page
+    shot(page, "first-event-arrived")
+    assert page.console_errors == [] and page.csp_violations == []
+    page.context.close()
