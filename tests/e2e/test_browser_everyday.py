@@ -3,6 +3,7 @@ for rows the page does not show; no console error anywhere."""
 
 import pytest
 
+from projects.services import create_project
 from tests.e2e.conftest import watch_csp_violations
 from tests.e2e.test_browser_csp import log_in
 from tests.e2e.test_browser_ui import send_with_sentry_sdk, shot
@@ -125,3 +126,50 @@ def test_an_empty_projects_test_event_arrives_live(browser, tracehound_server, t
     shot(page, "first-event-arrived")
     assert page.console_errors == [] and page.csp_violations == []
     page.context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_page_has_a_serious_accessibility_violation(browser, tracehound_server, team, project, scheme, tmp_path):
+    """axe-core, the checker behind Lighthouse's accessibility score, on every page a member uses, in both colour
+    schemes (WCAG AA contrast among its rules)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.frontend.factories import make_event
+
+    empty, _ = create_project(team, "Empty")
+    issue = make_issue(project, title="ZeroDivisionError: division by zero", level="error")
+    make_event(issue)
+    make_issue(project, title="A warning", level="warning")
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    axe = Axe()
+    failures = []
+
+    def check(name):
+        violations = axe.run(page).response["violations"]
+        failures.extend(
+            f"{name}: {v['id']} ({v['impact']}) at {[node['target'] for node in v['nodes']][:3]}"
+            for v in violations
+            if v["impact"] in ("serious", "critical")
+        )
+
+    page.goto(f"{tracehound_server.url}/accounts/login/")
+    check("login")
+    user = make_user(team, "ada")
+    log_in(page, tracehound_server.url, user.username)
+    for name, path in [
+        ("home", "/"),
+        ("all issues", "/issues/"),
+        ("project issues", f"/projects/{project.pk}/issues/"),
+        ("empty project", f"/projects/{empty.pk}/issues/"),
+        ("issue", f"/issues/{issue.pk}/"),
+        ("settings", f"/projects/{project.pk}/settings/"),
+        ("alerts", f"/projects/{project.pk}/alerts/"),
+        ("new rule", f"/projects/{project.pk}/alerts/rules/new/"),
+        ("new channel", f"/projects/{project.pk}/alerts/channels/new/"),
+        ("account", "/account/"),
+    ]:
+        page.goto(f"{tracehound_server.url}{path}")
+        check(name)
+    context.close()
+    assert failures == []
