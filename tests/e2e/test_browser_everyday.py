@@ -173,3 +173,25 @@ def test_no_page_has_a_serious_accessibility_violation(browser, tracehound_serve
         check(name)
     context.close()
     assert failures == []
+
+
+def test_breadcrumb_times_are_the_viewers_with_utc_on_hover(browser, tracehound_server, team, project):
+    from tests.frontend.factories import event_data, make_event
+
+    data = event_data()
+    data["breadcrumbs"] = {
+        "values": [
+            {"timestamp": "2026-12-01T12:00:05.250000Z", "category": "auth", "level": "info", "message": "logged in"}
+        ]
+    }
+    issue = make_issue(project)
+    make_event(issue, data=data)
+    context = browser.new_context(timezone_id="America/New_York", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{tracehound_server.url}/accounts/login/")
+    log_in(page, tracehound_server.url, make_user(team, "ada").username)
+    page.goto(f"{tracehound_server.url}/issues/{issue.pk}/")
+    shown = page.locator("#breadcrumbs time").first
+    assert shown.inner_text() == "07:00:05.250"  # New York in December: UTC-5
+    assert shown.get_attribute("title") == "2026-12-01 12:00:05.250 UTC"
+    context.close()
