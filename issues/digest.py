@@ -32,7 +32,7 @@ import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
-from issues import escalation, sketch
+from issues import escalation, lifecycle, sketch
 from issues.claim import Claim, claim_again, claim_next, count_unfinished, finish_claim, pending_rows, record_failures
 from issues.grouping import GroupingKey, grouping_key
 from issues.live import project_changed
@@ -461,7 +461,7 @@ def _create_issues(firsts: list[Prepared], transitions: list) -> dict[tuple[int,
 
 def _update_issues(fresh: list[Prepared], transitions: list) -> None:
     """One read (locking the rows, in id order) and one write per touched issue, whatever the number of events."""
-    by_issue: dict[int, list[Prepared]] = defaultdict(list)
+    by_issue: dict[int, list[Prepared]] = defaultdict(list)  # each issue's events in arrival (inbox) order
     for item in fresh:
         by_issue[item.issue_id].append(item)
     current = Issue.objects.filter(id__in=by_issue).order_by("id").select_for_update()
@@ -485,8 +485,9 @@ def _update_issues(fresh: list[Prepared], transitions: list) -> None:
         )
     )
     this_hour = escalation.hour_of(now)
+    states = {issue["id"]: lifecycle.IssueState.of(issue) for issue in rows}
     escalating = escalation.escalating_issues(
-        [issue for issue in rows if escalation.may_escalate(issue, now)],
+        [issue for issue in rows if lifecycle.may_escalate(states[issue["id"]]) and escalation.old_enough(issue, now)],
         {
             issue["id"]: sum(1 for item in by_issue[issue["id"]] if escalation.hour_of(item.timestamp) == this_hour)
             for issue in rows
@@ -500,40 +501,9 @@ def _update_issues(fresh: list[Prepared], transitions: list) -> None:
         for item in events:
             if item.user_key:
                 sketch.add(registers, item.user_key)
-        status, resolved_at, resolved_in, muted_until = (
-            issue["status"],
-            issue["resolved_at"],
-            issue["resolved_in_release"],
-            issue["muted_until"],
-        )
-        if status == Issue.Status.RESOLVED:
-            # Events received before the resolution (a backlog) do not reopen it; with "resolved in release R",
-            # only events of R do (older releases are still expected to fail).
-            regressing = [
-                item
-                for item in events
-                if (resolved_at is None or item.received_at >= resolved_at)
-                and (not resolved_in or item.release == resolved_in)
-            ]
-            if regressing:
-                first = min(regressing, key=lambda item: item.inbox_id)
-                transitions.append(
-                    _transition(issue, IssueTransition.Kind.REGRESSED, first, {"resolved_in_release": resolved_in})
-                )
-                status, resolved_at, resolved_in = Issue.Status.UNRESOLVED, None, ""
-        elif status == Issue.Status.MUTED and muted_until is not None and muted_until <= now:
-            first = min(events, key=lambda item: item.inbox_id)
-            transitions.append(
-                _transition(issue, IssueTransition.Kind.UNMUTED, first, {"muted_until": muted_until.isoformat()})
-            )
-            status, muted_until = Issue.Status.UNRESOLVED, None
-        if issue["id"] in escalating:
-            first = min(events, key=lambda item: item.inbox_id)
-            if status == Issue.Status.MUTED:
-                details = {"muted_until": muted_until.isoformat(), "escalated": True}
-                transitions.append(_transition(issue, IssueTransition.Kind.UNMUTED, first, details))
-                status, muted_until = Issue.Status.UNRESOLVED, None
-            transitions.append(_transition(issue, IssueTransition.Kind.ESCALATED, first, escalating[issue["id"]]))
+        outcome = lifecycle.on_events(states[issue["id"]], events, now, escalating.get(issue["id"]))
+        transitions.extend(_transition(issue, step) for step in outcome.steps)
+        state = outcome.state
         updates.append(
             [
                 issue["times_seen"] + len(events),
@@ -543,10 +513,10 @@ def _update_issues(fresh: list[Prepared], transitions: list) -> None:
                 bytes(registers),
                 latest.release or issue["last_release"],
                 latest.level,
-                status,
-                adapt(resolved_at),
-                resolved_in,
-                adapt(muted_until),
+                state.status,
+                adapt(state.resolved_at),
+                state.resolved_in_release,
+                adapt(state.muted_until),
                 issue["id"],
             ]
         )
@@ -560,14 +530,14 @@ def _update_issues(fresh: list[Prepared], transitions: list) -> None:
         )
 
 
-def _transition(issue: dict, kind: str, item: Prepared, details: dict) -> IssueTransition:
+def _transition(issue: dict, step: lifecycle.Step) -> IssueTransition:
     return IssueTransition(
         project_id=issue["project_id"],
         issue_id=issue["id"],
-        kind=kind,
-        event_id=item.event_id,
-        release=item.release,
-        details=details,
+        kind=step.kind,
+        event_id=step.event.event_id,
+        release=step.event.release,
+        details=step.details,
     )
 
 
