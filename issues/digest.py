@@ -2,7 +2,8 @@
 
 One batch is one transaction: claim up to N pending inbox rows (Postgres `FOR UPDATE SKIP LOCKED`, so any number
 of workers can run at once; SQLite's single writer makes the claim exclusive by itself), normalise and group them
-in Python, then write with a fixed number of statements whatever the batch size: one multi-row insert of events,
+in Python (after dropping those an inbound filter of their project matches: issues/inbound_filters.py), then
+write with a fixed number of statements whatever the batch size: one multi-row insert of events,
 one upsert per issue (counters aggregated in memory), multi-row upserts of hourly counts and tag counts, the
 transition rows, and the delete of the consumed inbox rows. A crash anywhere before commit leaves the rows
 pending and nothing counted; after commit the rows are gone and everything is counted.
@@ -22,7 +23,7 @@ others; an event that failed or died DIGEST_MAX_ATTEMPTS times is set aside (kep
 import json
 import logging
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,7 +33,7 @@ import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
-from issues import escalation, lifecycle, sketch
+from issues import escalation, inbound_filters, lifecycle, sketch
 from issues.claim import Claim, claim_again, claim_next, count_unfinished, finish_claim, pending_rows, record_failures
 from issues.grouping import GroupingKey, grouping_key
 from issues.live import project_changed
@@ -71,6 +72,7 @@ class BatchResult:
     duplicates: int = 0
     failed: int = 0
     orphans: int = 0
+    filtered: int = 0
     new_issues: int = 0
 
     def add(self, other: "BatchResult") -> None:
@@ -79,6 +81,7 @@ class BatchResult:
         self.duplicates += other.duplicates
         self.failed += other.failed
         self.orphans += other.orphans
+        self.filtered += other.filtered
         self.new_issues += other.new_issues
 
 
@@ -115,11 +118,12 @@ def _loads(payload: bytes):
 
 
 def prepare(
-    inbox_id, project_id, event_id, received_at, payload, *, scrub_ip_addresses: bool, grouping: GroupingPlan
+    inbox_id, project_id, event_id, received_at, raw: dict, *, scrub_ip_addresses: bool, grouping: GroupingPlan
 ) -> Prepared:
+    """Normalise, scrub and group one event (`raw`: its JSON as the SDK sent it)."""
     received_at = received_at.astimezone(UTC)
     data = normalize_event(
-        _loads(payload),
+        raw,
         event_id=event_id.hex,
         received_at=received_at,
         retention=timedelta(days=option("EVENT_RETENTION_DAYS")),
@@ -254,21 +258,31 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
         return BatchResult()
     scrub_ip = dict(Project.objects.filter(id__in={row[1] for row in rows}).values_list("id", "scrub_ip_addresses"))
     grouping = plans(scrub_ip)
+    filters = inbound_filters.active_filters(list(scrub_ip))
     prepared: list[Prepared] = []
     failures: dict[int, Exception] = {}
     orphans: list[int] = []  # rows of projects deleted since ingest accepted them
+    dropped: list[int] = []  # rows an inbound filter of their project drops
+    drops: Counter = Counter()  # (project id, filter id, day) -> events dropped
     for inbox_id, project_id, event_id, received_at, payload in rows:
         if project_id not in scrub_ip:
             orphans.append(inbox_id)
             continue
         try:
+            raw = _loads(payload)
+            # First of all: a dropped event costs no normalising, grouping or storing.
+            filter_id = filters[project_id].first_match(raw) if project_id in filters else None
+            if filter_id is not None:
+                dropped.append(inbox_id)
+                drops[(project_id, filter_id, received_at.astimezone(UTC).date())] += 1
+                continue
             prepared.append(
                 prepare(
                     inbox_id,
                     project_id,
                     event_id,
                     received_at,
-                    payload,
+                    raw,
                     scrub_ip_addresses=scrub_ip[project_id],
                     grouping=grouping[project_id],
                 )
@@ -279,7 +293,12 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
 
     fresh, duplicates = _without_stored_events(prepared)
     result = BatchResult(
-        claimed=len(rows), stored=len(fresh), duplicates=len(duplicates), failed=len(failures), orphans=len(orphans)
+        claimed=len(rows),
+        stored=len(fresh),
+        duplicates=len(duplicates),
+        failed=len(failures),
+        orphans=len(orphans),
+        filtered=len(dropped),
     )
     transitions: list[IssueTransition] = []
     if fresh:
@@ -291,7 +310,8 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
         _upsert_tags(fresh)
     if transitions:
         IssueTransition.objects.bulk_create(transitions)
-    _delete_inbox_rows([item.inbox_id for item in fresh] + duplicates + orphans)
+    inbound_filters.count_dropped(drops)
+    _delete_inbox_rows([item.inbox_id for item in fresh] + duplicates + orphans + dropped)
     if failures:
         record_failures(failures, count_attempt=claim.claim_id is not None)
 

@@ -302,3 +302,49 @@ class IssueTransition(models.Model):
             # notify's sweep: the recent transitions it has not handled yet.
             models.Index(fields=["created_at"], name="transition_by_time"),
         ]
+
+
+class InboundFilter(models.Model):
+    """A rule of a project that drops matching events before digest stores them (issues/inbound_filters.py).
+
+    Dropped events are never stored and never alert; each filter's drops are counted per day
+    (InboundFilterDailyCount) and the project's as the ingest outcome "filtered"."""
+
+    class Kind(models.TextChoices):
+        EXCEPTION_TYPE = "exception_type", "Exception type (glob)"
+        MESSAGE = "message", "Message or exception value (glob)"
+        RELEASE = "release", "Release (glob)"
+        ENVIRONMENT = "environment", "Environment"
+        LEVEL = "level", "Level"
+        LOGGER = "logger", "Logger (glob)"
+        TAG = "tag", "Tag key:value (value glob)"
+        CLIENT_IP = "client_ip", "Client IP address or network (CIDR)"
+        CRAWLER = "crawler", "Web crawlers (by user agent)"
+        LOCALHOST = "localhost", "Events from localhost"
+        HEALTH_CHECK = "health_check", "Health-check URLs"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="inbound_filters")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    # What the kind matches (a glob, a name, key:glob or a CIDR); empty for the kinds that need none.
+    pattern = models.CharField(max_length=250, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Changed on every save: digest recompiles a project's filters when one of them changed.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "is_active"], name="inbound_filter_by_project")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.pattern}" if self.pattern else self.get_kind_display()
+
+
+class InboundFilterDailyCount(models.Model):
+    """How many events a filter dropped on a day (UTC, by arrival)."""
+
+    inbound_filter = models.ForeignKey(InboundFilter, on_delete=models.CASCADE, related_name="daily_counts")
+    day = models.DateField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["inbound_filter", "day"], name="one_count_per_filter_day")]

@@ -121,7 +121,8 @@ class ProjectKey(models.Model):
 
 class IngestOutcome(models.Model):
     """How many items ingest received for a project, per outcome ("accepted", "invalid", "too_large",
-    "rate_limited", ...), so that what a project sent = accepted + rejected. Written by ingest, shown by `status`."""
+    "rate_limited", ...), so that what a project sent = accepted + rejected; of the accepted, digest counts those its
+    inbound filters dropped as "filtered". Written through projects/outcomes.py, shown by `status`."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     outcome = models.CharField(max_length=32)

@@ -2,10 +2,11 @@ import fnmatch
 import re
 import time
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from issues.glob import glob_match
+from issues.glob import MAX_PATTERN_LENGTH, compile_glob, glob_match
 
 alphabet = st.sampled_from("ab.*?-")
 
@@ -31,3 +32,19 @@ def test_a_hostile_pattern_takes_linear_time():
     started = time.perf_counter()
     assert not glob_match(pattern, text)
     assert time.perf_counter() - started < 1.0  # a backtracking regex takes exponential time here
+
+
+@given(pattern=st.text(alphabet, max_size=14), text=st.text(st.sampled_from("ab.-"), max_size=14))
+def test_a_compiled_glob_matches_as_glob_match(pattern, text):
+    assert compile_glob(pattern)(text) == glob_match(pattern, text)
+
+
+def test_a_compiled_hostile_pattern_takes_linear_time_and_long_patterns_are_refused():
+    started = time.perf_counter()
+    text = "a" * 10_000 + "b"
+    assert not compile_glob("*a" * 100)(text)
+    assert not compile_glob("*a?" * 66 + "c")(text)
+    assert compile_glob("*a?" * 66)(text)
+    assert time.perf_counter() - started < 1.0
+    with pytest.raises(ValueError, match="at most 200"):
+        compile_glob("a" * (MAX_PATTERN_LENGTH + 1))

@@ -1,0 +1,264 @@
+"""Inbound filters: a project's rules for events it does not want, applied by digest before anything else.
+
+An event that a filter matches is never normalised, stored, counted on an issue or alerted on: digest deletes its
+inbox row and counts it for the filter (per day) and for the project (the outcome "filtered").
+
+What a filter of each kind looks at (the raw event as the SDK sent it, or a stored event, which has the same
+fields): exception type and message globs look at every exception of the chain (and the message); tag filters are
+`key:value-glob`; client IP filters take an address or a CIDR network and look at user.ip_address, else the
+request's REMOTE_ADDR; crawlers are recognised by the request's User-Agent against the maintained list of the
+crawler-user-agents package; localhost is a loopback client address or a request to localhost; health checks are
+request paths such as `/health`, `/healthz`, `/ping`, `/-/alive/`.
+
+Cost: a project's filters are compiled once (glob matchers, networks) and kept until one of them changes (digest
+reads their (id, updated_at) with each batch, one indexed query); the texts a filter looks at are cut to
+MAX_TEXT characters, so a match costs at most MAX_PATTERN_LENGTH * MAX_TEXT character comparisons, in C.
+"""
+
+import ipaddress
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from urllib.parse import urlsplit
+
+import crawleruseragents
+from django.db import connection
+
+from issues.glob import MAX_PATTERN_LENGTH, compile_glob
+from issues.models import InboundFilter, InboundFilterDailyCount
+from issues.normalize import LEVELS, as_dict, level_of, pairs_of, values_of
+from projects.outcomes import FILTERED, add_outcome_counts
+
+Kind = InboundFilter.Kind
+
+# At most this many filters per project (active or not): enough for any real list, and a bound on each event's cost.
+MAX_FILTERS = 100
+# A filter looks at the first MAX_TEXT characters of a message, URL or user agent.
+MAX_TEXT = 1024
+# Paths (lower-cased) that load balancers and orchestrators poll.
+HEALTH_CHECK_GLOBS = (
+    "*/health",
+    "*/health/*",
+    "*/healthz*",
+    "*/healthcheck*",
+    "*/health-check*",
+    "*/_health*",
+    "*/ping",
+    "*/ping/",
+    "*/-/alive*",
+    "*/-/ready*",
+    "*/-/healthy*",
+    "*/livez*",
+    "*/readyz*",
+    "*/heartbeat",
+    "*/heartbeat/",
+)
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+GLOB_KINDS = {Kind.EXCEPTION_TYPE, Kind.MESSAGE, Kind.RELEASE, Kind.LOGGER}
+KINDS_WITHOUT_PATTERN = {Kind.CRAWLER, Kind.LOCALHOST, Kind.HEALTH_CHECK}
+
+
+class FilterError(ValueError):
+    """A filter that cannot be saved as given: the message says why, for a form error or a 400."""
+
+
+def clean_pattern(kind: str, pattern: str) -> str:
+    """The pattern to store for a filter of `kind`, or FilterError."""
+    if kind not in Kind.values:
+        raise FilterError(f"unknown kind {kind!r}")
+    pattern = (pattern or "").strip()
+    if kind in KINDS_WITHOUT_PATTERN:
+        return ""
+    if not pattern:
+        raise FilterError("this kind of filter needs a pattern")
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise FilterError(f"a pattern has at most {MAX_PATTERN_LENGTH} characters")
+    if kind == Kind.LEVEL:
+        if pattern.lower() not in LEVELS:
+            raise FilterError(f"a level is one of {', '.join(LEVELS)}")
+        return pattern.lower()
+    if kind == Kind.TAG:
+        key, separator, value = pattern.partition(":")
+        if not separator or not key.strip():
+            raise FilterError("a tag filter is key:value, e.g. browser:Chrome* (the value is a glob)")
+        return f"{key.strip()}:{value}"
+    if kind == Kind.CLIENT_IP:
+        try:
+            return str(ipaddress.ip_network(pattern, strict=False))
+        except ValueError:
+            raise FilterError(f"{pattern!r} is not an IP address or a CIDR network such as 10.0.0.0/8") from None
+    return pattern
+
+
+def _text(value) -> str:
+    return value[:MAX_TEXT] if isinstance(value, str) else ""
+
+
+class EventView:
+    """The facts filters look at, read from the event's dict on first use (most events meet few kinds)."""
+
+    def __init__(self, data: dict):
+        self.data = data
+
+    @cached_property
+    def exceptions(self) -> list[dict]:
+        return [as_dict(exception) for exception in values_of(self.data.get("exception"))]
+
+    @cached_property
+    def exception_types(self) -> list[str]:
+        return [_text(exception.get("type")) for exception in self.exceptions]
+
+    @cached_property
+    def messages(self) -> list[str]:
+        texts = [_text(exception.get("value")) for exception in self.exceptions]
+        for value in (self.data.get("message"), self.data.get("logentry")):
+            if isinstance(value, dict):
+                texts += [_text(value.get("formatted")), _text(value.get("message"))]
+            else:
+                texts.append(_text(value))
+        return [text for text in texts if text]
+
+    @cached_property
+    def tags(self) -> list[tuple[str, str]]:
+        return [(_text(key), _text(value)) for key, value in pairs_of(self.data.get("tags"))]
+
+    @cached_property
+    def request(self) -> dict:
+        return as_dict(self.data.get("request"))
+
+    @cached_property
+    def client_ip(self):
+        user_ip = as_dict(self.data.get("user")).get("ip_address")
+        if not user_ip or user_ip == "{{auto}}":
+            user_ip = as_dict(self.request.get("env")).get("REMOTE_ADDR")
+        try:
+            return ipaddress.ip_address(_text(user_ip).strip())
+        except ValueError:
+            return None
+
+    @cached_property
+    def url(self):
+        try:
+            return urlsplit(_text(self.request.get("url")))
+        except ValueError:
+            return urlsplit("")
+
+    @cached_property
+    def user_agent(self) -> str:
+        for key, value in pairs_of(self.request.get("headers")):
+            if isinstance(key, str) and key.lower() == "user-agent":
+                return _text(value)
+        return ""
+
+
+def _any(match: Callable[[str], bool], texts: list[str]) -> bool:
+    return any(match(text) for text in texts)
+
+
+def _predicate(kind: str, pattern: str) -> Callable[[EventView], bool]:
+    """A compiled filter: whether an event matches it."""
+    if kind == Kind.EXCEPTION_TYPE:
+        match = compile_glob(pattern)
+        return lambda event: _any(match, event.exception_types)
+    if kind == Kind.MESSAGE:
+        match = compile_glob(pattern)
+        return lambda event: _any(match, event.messages)
+    if kind == Kind.RELEASE:
+        match = compile_glob(pattern)
+        return lambda event: match(_text(event.data.get("release")))
+    if kind == Kind.LOGGER:
+        match = compile_glob(pattern)
+        return lambda event: match(_text(event.data.get("logger")))
+    if kind == Kind.ENVIRONMENT:
+        return lambda event: _text(event.data.get("environment")) == pattern
+    if kind == Kind.LEVEL:
+        return lambda event: level_of(event.data.get("level")) == pattern
+    if kind == Kind.TAG:
+        key, _, value = pattern.partition(":")
+        match = compile_glob(value)
+        return lambda event: any(k == key and match(v) for k, v in event.tags)
+    if kind == Kind.CLIENT_IP:
+        network = ipaddress.ip_network(pattern)
+        return lambda event: event.client_ip is not None and event.client_ip in network
+    if kind == Kind.CRAWLER:
+        return lambda event: bool(event.user_agent) and crawleruseragents.is_crawler(event.user_agent)
+    if kind == Kind.LOCALHOST:
+        return lambda event: (
+            (event.client_ip is not None and event.client_ip.is_loopback) or ((event.url.hostname or "") in LOCAL_HOSTS)
+        )
+    if kind == Kind.HEALTH_CHECK:
+        matchers = [compile_glob(glob) for glob in HEALTH_CHECK_GLOBS]
+        return lambda event: _any(lambda path: any(match(path) for match in matchers), [event.url.path.lower()])
+    raise FilterError(f"unknown kind {kind!r}")
+
+
+def matcher(kind: str, pattern: str) -> Callable[[dict], bool]:
+    """Whether an event (a raw or stored event's dict) matches one filter: for previews and tests."""
+    predicate = _predicate(kind, pattern)
+    return lambda data: predicate(EventView(data))
+
+
+@dataclass(frozen=True)
+class ProjectFilters:
+    """A project's active filters, compiled: (filter id, predicate), in the order they were created."""
+
+    signature: tuple
+    compiled: tuple[tuple[int, Callable[[EventView], bool]], ...]
+
+    def first_match(self, data: dict) -> int | None:
+        """The id of the first filter that drops `data`, or None."""
+        event = EventView(data)
+        for filter_id, predicate in self.compiled:
+            if predicate(event):
+                return filter_id
+        return None
+
+
+_compiled: dict[int, ProjectFilters] = {}
+
+
+def active_filters(project_ids) -> dict[int, ProjectFilters]:
+    """The compiled active filters of those of `project_ids` that have any: one query, and compiling only for
+    projects whose filters changed since last time."""
+    rows: dict[int, list[tuple]] = {}
+    for filter_id, project_id, kind, pattern, updated_at in (
+        InboundFilter.objects.filter(project_id__in=project_ids, is_active=True)
+        .order_by("id")
+        .values_list("id", "project_id", "kind", "pattern", "updated_at")
+    ):
+        rows.setdefault(project_id, []).append((filter_id, kind, pattern, updated_at))
+    result = {}
+    for project_id, filters in rows.items():
+        signature = tuple((filter_id, updated_at) for filter_id, _, _, updated_at in filters)
+        cached = _compiled.get(project_id)
+        if cached is None or cached.signature != signature:
+            cached = ProjectFilters(
+                signature, tuple((filter_id, _predicate(kind, pattern)) for filter_id, kind, pattern, _ in filters)
+            )
+            _compiled[project_id] = cached
+        result[project_id] = cached
+    for project_id in set(project_ids) - set(rows):
+        _compiled.pop(project_id, None)
+    return result
+
+
+def count_dropped(drops: Counter) -> None:
+    """Add `drops` ((project id, filter id, day) -> events) to the filters' daily counts and the projects'
+    outcomes, in the caller's transaction."""
+    if not drops:
+        return
+    table = InboundFilterDailyCount._meta.db_table
+    by_filter_day: Counter = Counter()
+    by_project: Counter = Counter()
+    for (project_id, filter_id, day), n in drops.items():
+        by_filter_day[(filter_id, day)] += n
+        by_project[project_id] += n
+    adapt = connection.ops.adapt_datefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (inbound_filter_id, day, count) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (inbound_filter_id, day) DO UPDATE SET count = {table}.count + excluded.count",
+            [(filter_id, adapt(day), n) for (filter_id, day), n in sorted(by_filter_day.items())],
+        )
+    add_outcome_counts([(project_id, FILTERED, n) for project_id, n in sorted(by_project.items())])
