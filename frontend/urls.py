@@ -2,7 +2,19 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from frontend import account_views, alert_api, alert_views, api, grouping_views, key_views, login, triage_views, views
+from frontend import (
+    account_views,
+    alert_api,
+    alert_views,
+    api,
+    filter_api,
+    filter_views,
+    grouping_views,
+    key_views,
+    login,
+    triage_views,
+    views,
+)
 
 urlpatterns = [
     path("accounts/login/", login.login, name="login"),
@@ -22,6 +34,11 @@ urlpatterns = [
     path(
         "projects/<int:project_id>/keys/<int:key_id>/revoke/", key_views.revoke_project_key, name="revoke-project-key"
     ),
+    path("projects/<int:project_id>/filters/", filter_views.project_filters, name="project-filters"),
+    path("projects/<int:project_id>/filters/new/", filter_views.filter_form, name="filter-create"),
+    path("projects/<int:project_id>/filters/<int:filter_id>/", filter_views.filter_form, name="filter-edit"),
+    path("projects/<int:project_id>/filters/<int:filter_id>/switch/", filter_views.switch_filter, name="filter-switch"),
+    path("projects/<int:project_id>/filters/<int:filter_id>/delete/", filter_views.delete_filter, name="filter-delete"),
     path("account/", account_views.account, name="account"),
     path("account/alerts/", account_views.account_alerts, name="account-alerts"),
     path("projects/<int:project_id>/alerts/", alert_views.project_alerts, name="project-alerts"),
@@ -65,6 +82,17 @@ urlpatterns = [
     path("api/ui/issues/<int:issue_id>/", api.IssueDetail.as_view(), name="api-issue"),
     path("api/ui/issues/<int:issue_id>/triage/", api.IssueTriage.as_view(), name="api-triage-issue"),
     path("api/ui/issues/<int:issue_id>/events/<int:event_pk>/", api.EventDetail.as_view(), name="api-event"),
+    path("api/ui/projects/<int:project_id>/filters/", filter_api.FilterList.as_view(), name="api-filters"),
+    path(
+        "api/ui/projects/<int:project_id>/filters/preview/",
+        filter_api.FilterPreview.as_view(),
+        name="api-filter-preview",
+    ),
+    path(
+        "api/ui/projects/<int:project_id>/filters/<int:filter_id>/",
+        filter_api.FilterDetail.as_view(),
+        name="api-filter",
+    ),
     path("api/ui/projects/<int:project_id>/alert-rules/", alert_api.RuleList.as_view(), name="api-alert-rules"),
     path(
         "api/ui/projects/<int:project_id>/alert-rules/<int:rule_id>/",

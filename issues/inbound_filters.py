@@ -19,6 +19,7 @@ import ipaddress
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 from urllib.parse import urlsplit
 
@@ -262,3 +263,31 @@ def count_dropped(drops: Counter) -> None:
             [(filter_id, adapt(day), n) for (filter_id, day), n in sorted(by_filter_day.items())],
         )
     add_outcome_counts([(project_id, FILTERED, n) for project_id, n in sorted(by_project.items())])
+
+
+def save_filter(project, *, kind: str, pattern: str, is_active: bool = True, existing: InboundFilter | None = None):
+    """Create a filter of `project`, or change `existing` (one of its filters); FilterError says what is wrong."""
+    pattern = clean_pattern(kind, pattern)
+    if existing is None and InboundFilter.objects.filter(project=project).count() >= MAX_FILTERS:
+        raise FilterError(f"a project has at most {MAX_FILTERS} filters: change or delete one instead")
+    inbound_filter = existing or InboundFilter(project=project)
+    inbound_filter.kind, inbound_filter.pattern, inbound_filter.is_active = kind, pattern, is_active
+    inbound_filter.save()
+    return inbound_filter
+
+
+def filters_with_counts(project, today) -> list[InboundFilter]:
+    """The project's filters, oldest first, each with `dropped_today` and `dropped_week` (the last 7 days)."""
+    filters = list(InboundFilter.objects.filter(project=project).order_by("id"))
+    counts = InboundFilterDailyCount.objects.filter(
+        inbound_filter__project=project, day__gt=today - timedelta(days=7)
+    ).values_list("inbound_filter_id", "day", "count")
+    today_counts, week_counts = Counter(), Counter()
+    for filter_id, day, n in counts:
+        week_counts[filter_id] += n
+        if day == today:
+            today_counts[filter_id] += n
+    for inbound_filter in filters:
+        inbound_filter.dropped_today = today_counts[inbound_filter.id]
+        inbound_filter.dropped_week = week_counts[inbound_filter.id]
+    return filters
