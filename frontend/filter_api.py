@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from frontend import access
-from frontend.filter_views import filter_of
+from frontend.filter_views import DISCARD_FILTER_ERROR, changeable_filter_of, filter_of
 from issues.filter_preview import preview_filter
 from issues.inbound_filters import FilterError, clean_pattern, filters_with_counts, save_filter
 from issues.models import InboundFilter
@@ -24,7 +24,9 @@ CHANGE_ERRORS = {400: OpenApiResponse(description="invalid fields, with a messag
 
 class FilterSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    kind = serializers.ChoiceField(choices=InboundFilter.Kind.choices)
+    kind = serializers.ChoiceField(
+        choices=InboundFilter.Kind.choices, help_text="issue: made by discarding an issue; read only here"
+    )
     pattern = serializers.CharField(
         max_length=250,
         default="",
@@ -33,6 +35,7 @@ class FilterSerializer(serializers.Serializer):
         "key:value-glob for a tag, an address or CIDR for client_ip; empty for crawler, localhost, health_check",
     )
     is_active = serializers.BooleanField(default=True)
+    issue = serializers.IntegerField(source="issue_id", read_only=True, help_text="the discarded issue (kind issue)")
     created_at = serializers.DateTimeField(read_only=True)
     dropped_today = serializers.IntegerField(read_only=True, default=0)
     dropped_week = serializers.IntegerField(read_only=True, default=0, help_text="events dropped in the last 7 days")
@@ -52,6 +55,13 @@ def _project(request, project_id: int, change: bool):
     if change:
         return access.administered_project(request.user, project_id)
     return access.visible_project(request.user, project_id)
+
+
+def _changeable(project, filter_id: int):
+    inbound_filter = changeable_filter_of(project, filter_id)
+    if inbound_filter is None:
+        raise serializers.ValidationError({"non_field_errors": [DISCARD_FILTER_ERROR]})
+    return inbound_filter
 
 
 def _save(serializer, project, existing=None):
@@ -102,7 +112,7 @@ class FilterDetail(APIView):
     )
     def patch(self, request, project_id: int, filter_id: int):
         project = _project(request, project_id, change=True)
-        existing = filter_of(project, filter_id)
+        existing = _changeable(project, filter_id)
         serializer = FilterSerializer(existing, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         return Response(FilterSerializer(_save(serializer, project, existing)).data)
@@ -110,7 +120,7 @@ class FilterDetail(APIView):
     @extend_schema(operation_id="inbound_filters_destroy", tags=["filters"], responses={204: None, **ERRORS})
     def delete(self, request, project_id: int, filter_id: int):
         project = _project(request, project_id, change=True)
-        filter_of(project, filter_id).delete()
+        _changeable(project, filter_id).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -3,12 +3,11 @@ form and the API alike; the form reads the page's fields and places the error be
 
 from django import forms
 
-from issues.inbound_filters import FilterError, clean_pattern
-from issues.models import InboundFilter
+from issues.inbound_filters import FORM_KIND_CHOICES, FilterError, clean_pattern
 
 
 class FilterForm(forms.Form):
-    kind = forms.ChoiceField(choices=InboundFilter.Kind.choices, label="Drop events by")
+    kind = forms.ChoiceField(choices=FORM_KIND_CHOICES, label="Drop events by")
     pattern = forms.CharField(
         max_length=250,
         required=False,

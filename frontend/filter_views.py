@@ -7,7 +7,7 @@ team's project or filter is a 404. Plain forms that redirect, so everything work
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,12 +18,21 @@ from issues.filter_preview import PREVIEW_DAYS, PREVIEW_SAMPLE, preview_filter
 from issues.inbound_filters import HEALTH_CHECK_GLOBS, FilterError, filters_with_counts, save_filter
 from issues.models import InboundFilter
 
+DISCARD_FILTER_ERROR = "a discarded issue's filter is undone on the issue's page"
+
 
 def filter_of(project, filter_id: int) -> InboundFilter:
+    """A filter of `project`: another project's is a 404."""
     inbound_filter = InboundFilter.objects.filter(pk=filter_id, project=project).first()
     if inbound_filter is None:
         raise Http404("No such filter")
     return inbound_filter
+
+
+def changeable_filter_of(project, filter_id: int) -> InboundFilter | None:
+    """A filter of `project` that its pages and the API may change; None for a discarded issue's."""
+    inbound_filter = filter_of(project, filter_id)
+    return None if inbound_filter.kind == InboundFilter.Kind.ISSUE else inbound_filter
 
 
 @login_required
@@ -45,7 +54,9 @@ def project_filters(request, project_id: int):
 @login_required
 def filter_form(request, project_id: int, filter_id: int | None = None):
     project = access.administered_project(request.user, project_id)
-    existing = filter_of(project, filter_id) if filter_id is not None else None
+    existing = changeable_filter_of(project, filter_id) if filter_id is not None else None
+    if filter_id is not None and existing is None:
+        return HttpResponseBadRequest(DISCARD_FILTER_ERROR)
     preview = None
     if request.method == "POST":
         form = FilterForm(request.POST)
@@ -89,7 +100,9 @@ def filter_form(request, project_id: int, filter_id: int | None = None):
 @login_required
 def switch_filter(request, project_id: int, filter_id: int):
     project = access.administered_project(request.user, project_id)
-    inbound_filter = filter_of(project, filter_id)
+    inbound_filter = changeable_filter_of(project, filter_id)
+    if inbound_filter is None:
+        return HttpResponseBadRequest(DISCARD_FILTER_ERROR)
     inbound_filter.is_active = request.POST.get("active") == "on"
     inbound_filter.save(update_fields=["is_active", "updated_at"])
     messages.info(request, f"Filter “{inbound_filter}” {'on' if inbound_filter.is_active else 'off'}.")
@@ -100,7 +113,9 @@ def switch_filter(request, project_id: int, filter_id: int):
 @login_required
 def delete_filter(request, project_id: int, filter_id: int):
     project = access.administered_project(request.user, project_id)
-    inbound_filter = filter_of(project, filter_id)
+    inbound_filter = changeable_filter_of(project, filter_id)
+    if inbound_filter is None:
+        return HttpResponseBadRequest(DISCARD_FILTER_ERROR)
     if request.method == "POST":
         inbound_filter.delete()
         messages.info(request, f"Filter “{inbound_filter}” deleted.")

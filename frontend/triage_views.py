@@ -1,19 +1,24 @@
-"""The triage forms: resolve, reopen, mute and unmute one issue (issue page) or several (issue list).
+"""The triage forms: resolve, reopen, mute, unmute and discard one issue (issue page) or several (issue list).
 
 Plain CSRF-protected POST forms that answer with a redirect back to the page, so they work without JavaScript.
 Every change goes through issues.triage; these views only check who may do it and read the form.
 """
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Sum
 from django.http import HttpResponseBadRequest
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from frontend import access
 from issues import triage
+from issues.filter_preview import PREVIEW_DAYS
 from issues.models import Issue
 
 
@@ -25,7 +30,14 @@ def _form_action(request) -> tuple[str, str] | None:
     return action, duration
 
 
-PAST_TENSE = {"resolve": "resolved", "unresolve": "reopened", "mute": "muted", "unmute": "unmuted"}
+PAST_TENSE = {
+    "resolve": "resolved",
+    "unresolve": "reopened",
+    "mute": "muted",
+    "unmute": "unmuted",
+    "discard": "discarded",
+    "undiscard": "restored",
+}
 
 
 def _report(request, action: str, changed: list[int]) -> None:
@@ -46,6 +58,20 @@ def triage_issue(request, issue_id: int):
     changed = triage.triage(Issue.objects.filter(pk=issue.pk), request.user, action, duration)
     _report(request, action, changed)
     return redirect("issue", issue.pk)
+
+
+@login_required
+def discard_issue(request, issue_id: int):
+    """What discarding would do, before it is done: the issue's events of the last days, which its filter would
+    have dropped (all of them: the filter is on the issue's own grouping keys). The form posts to triage_issue."""
+    issue = access.visible_issue(request.user, issue_id)
+    since = timezone.now() - timedelta(days=PREVIEW_DAYS)
+    recent = issue.hourly_counts.filter(hour__gte=since).aggregate(total=Sum("count"))["total"] or 0
+    return render(
+        request,
+        "frontend/issue_discard.html",
+        {"project": issue.project, "issue": issue, "recent_events": recent, "preview_days": PREVIEW_DAYS},
+    )
 
 
 @require_POST

@@ -24,6 +24,7 @@ urlpatterns = [
     path("issues/triage/", triage_views.triage_bulk, name="triage-issues"),
     path("issues/<int:issue_id>/", views.issue, name="issue"),
     path("issues/<int:issue_id>/triage/", triage_views.triage_issue, name="triage-issue"),
+    path("issues/<int:issue_id>/discard/", triage_views.discard_issue, name="discard-issue"),
     path("issues/<int:issue_id>/events/<int:event_pk>/", views.issue, name="issue-event"),
     path("projects/<int:project_id>/issues/", views.project_issues, name="project-issues"),
     path("projects/<int:project_id>/settings/", views.project_settings, name="project-settings"),

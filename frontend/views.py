@@ -10,6 +10,7 @@ from frontend.charts import histogram
 from frontend.consumers import LIVE_SOCKET_PATH
 from frontend.event_view import event_view
 from frontend.grouping_views import grouping_status
+from issues.models import Issue
 from issues.normalize import LEVELS
 from projects.models import Project
 from projects.options import option
@@ -46,6 +47,7 @@ def _issue_list(request, project=None):
                 ("users", "Users"),
             ],
             "levels": LEVELS,
+            "statuses": Issue.Status.values,
             "count_cap": listing.COUNT_CAP,
             "next_query": urlencode(params.as_query(cursor=page.next_cursor)) if page.next_cursor else "",
             "first_query": urlencode(params.as_query(cursor="")),

@@ -276,17 +276,21 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
                 dropped.append(inbox_id)
                 drops[(project_id, filter_id, received_at.astimezone(UTC).date())] += 1
                 continue
-            prepared.append(
-                prepare(
-                    inbox_id,
-                    project_id,
-                    event_id,
-                    received_at,
-                    raw,
-                    scrub_ip_addresses=scrub_ip[project_id],
-                    grouping=grouping[project_id],
-                )
+            item = prepare(
+                inbox_id,
+                project_id,
+                event_id,
+                received_at,
+                raw,
+                scrub_ip_addresses=scrub_ip[project_id],
+                grouping=grouping[project_id],
             )
+            filter_id = filters[project_id].discarding(item.key, item.previous_key) if project_id in filters else None
+            if filter_id is not None:
+                dropped.append(inbox_id)
+                drops[(project_id, filter_id, item.received_at.date())] += 1
+                continue
+            prepared.append(item)
         except Exception as error:
             logger.warning("event %s of project %s could not be digested", event_id, project_id, exc_info=True)
             failures[inbox_id] = error

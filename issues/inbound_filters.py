@@ -8,7 +8,8 @@ fields): exception type and message globs look at every exception of the chain (
 `key:value-glob`; client IP filters take an address or a CIDR network and look at user.ip_address, else the
 request's REMOTE_ADDR; crawlers are recognised by the request's User-Agent against the maintained list of the
 crawler-user-agents package; localhost is a loopback client address or a request to localhost; health checks are
-request paths such as `/health`, `/healthz`, `/ping`, `/-/alive/`.
+request paths such as `/health`, `/healthz`, `/ping`, `/-/alive/`. A discarded issue's filter drops events whose
+grouping key belongs to the issue: the one kind digest can only tell after grouping the event.
 
 Cost: a project's filters are compiled once (glob matchers, networks) and kept until one of them changes (digest
 reads their (id, updated_at) with each batch, one indexed query); the texts a filter looks at are cut to
@@ -27,13 +28,14 @@ import crawleruseragents
 from django.db import connection
 
 from issues.glob import MAX_PATTERN_LENGTH, compile_glob
-from issues.models import InboundFilter, InboundFilterDailyCount
+from issues.models import Grouping, InboundFilter, InboundFilterDailyCount
 from issues.normalize import LEVELS, as_dict, level_of, pairs_of, values_of
 from projects.outcomes import FILTERED, add_outcome_counts
 
 Kind = InboundFilter.Kind
 
-# At most this many filters per project (active or not): enough for any real list, and a bound on each event's cost.
+# At most this many filters per project (active or not; discarded issues' aside): enough for any real list, and a
+# bound on each event's cost.
 MAX_FILTERS = 100
 # A filter looks at the first MAX_TEXT characters of a message, URL or user agent.
 MAX_TEXT = 1024
@@ -58,6 +60,9 @@ HEALTH_CHECK_GLOBS = (
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 GLOB_KINDS = {Kind.EXCEPTION_TYPE, Kind.MESSAGE, Kind.RELEASE, Kind.LOGGER}
 KINDS_WITHOUT_PATTERN = {Kind.CRAWLER, Kind.LOCALHOST, Kind.HEALTH_CHECK}
+# What people create as filters; a discarded issue's filter is made and undone by discarding (issues/triage.py).
+FORM_KINDS = [kind for kind in Kind.values if kind != Kind.ISSUE]
+FORM_KIND_CHOICES = [(kind, label) for kind, label in Kind.choices if kind != Kind.ISSUE]
 
 
 class FilterError(ValueError):
@@ -66,8 +71,8 @@ class FilterError(ValueError):
 
 def clean_pattern(kind: str, pattern: str) -> str:
     """The pattern to store for a filter of `kind`, or FilterError."""
-    if kind not in Kind.values:
-        raise FilterError(f"unknown kind {kind!r}")
+    if kind not in FORM_KINDS:
+        raise FilterError(f"unknown kind {kind!r}" if kind != Kind.ISSUE else "discard the issue from its page instead")
     pattern = (pattern or "").strip()
     if kind in KINDS_WITHOUT_PATTERN:
         return ""
@@ -202,10 +207,20 @@ def matcher(kind: str, pattern: str) -> Callable[[dict], bool]:
 
 @dataclass(frozen=True)
 class ProjectFilters:
-    """A project's active filters, compiled: (filter id, predicate), in the order they were created."""
+    """A project's active filters, compiled: (filter id, predicate), in the order they were created; and the
+    grouping keys of its discarded issues, (version, key hash) -> filter id."""
 
     signature: tuple
     compiled: tuple[tuple[int, Callable[[EventView], bool]], ...]
+    discarded_keys: dict
+
+    def discarding(self, *keys) -> int | None:
+        """The id of the filter of a discarded issue that one of `keys` (GroupingKey or None) belongs to, or None.
+        Digest asks after grouping, the one thing it must know first."""
+        for key in keys:
+            if key is not None and (key.version, key.hash) in self.discarded_keys:
+                return self.discarded_keys[(key.version, key.hash)]
+        return None
 
     def first_match(self, data: dict) -> int | None:
         """The id of the first filter that drops `data`, or None."""
@@ -223,25 +238,35 @@ def active_filters(project_ids) -> dict[int, ProjectFilters]:
     """The compiled active filters of those of `project_ids` that have any: one query, and compiling only for
     projects whose filters changed since last time."""
     rows: dict[int, list[tuple]] = {}
-    for filter_id, project_id, kind, pattern, updated_at in (
+    for filter_id, project_id, kind, pattern, issue_id, updated_at in (
         InboundFilter.objects.filter(project_id__in=project_ids, is_active=True)
         .order_by("id")
-        .values_list("id", "project_id", "kind", "pattern", "updated_at")
+        .values_list("id", "project_id", "kind", "pattern", "issue_id", "updated_at")
     ):
-        rows.setdefault(project_id, []).append((filter_id, kind, pattern, updated_at))
+        rows.setdefault(project_id, []).append((filter_id, kind, pattern, issue_id, updated_at))
     result = {}
     for project_id, filters in rows.items():
-        signature = tuple((filter_id, updated_at) for filter_id, _, _, updated_at in filters)
+        signature = tuple((filter_id, updated_at) for filter_id, _, _, _, updated_at in filters)
         cached = _compiled.get(project_id)
         if cached is None or cached.signature != signature:
-            cached = ProjectFilters(
-                signature, tuple((filter_id, _predicate(kind, pattern)) for filter_id, kind, pattern, _ in filters)
-            )
+            cached = _compile(signature, filters)
             _compiled[project_id] = cached
         result[project_id] = cached
     for project_id in set(project_ids) - set(rows):
         _compiled.pop(project_id, None)
     return result
+
+
+def _compile(signature: tuple, filters: list[tuple]) -> ProjectFilters:
+    discarded = {issue_id: filter_id for filter_id, kind, _, issue_id, _ in filters if kind == Kind.ISSUE}
+    keys = Grouping.objects.filter(issue_id__in=discarded).values_list("grouping_version", "key_hash", "issue_id")
+    return ProjectFilters(
+        signature,
+        tuple(
+            (filter_id, _predicate(kind, pattern)) for filter_id, kind, pattern, _, _ in filters if kind != Kind.ISSUE
+        ),
+        {(version, key_hash): discarded[issue_id] for version, key_hash, issue_id in keys},
+    )
 
 
 def count_dropped(drops: Counter) -> None:
@@ -268,7 +293,9 @@ def count_dropped(drops: Counter) -> None:
 def save_filter(project, *, kind: str, pattern: str, is_active: bool = True, existing: InboundFilter | None = None):
     """Create a filter of `project`, or change `existing` (one of its filters); FilterError says what is wrong."""
     pattern = clean_pattern(kind, pattern)
-    if existing is None and InboundFilter.objects.filter(project=project).count() >= MAX_FILTERS:
+    # Discarded issues' filters do not count: each costs a set lookup, and a bulk discard is bounded apart.
+    made_by_hand = InboundFilter.objects.filter(project=project).exclude(kind=Kind.ISSUE)
+    if existing is None and made_by_hand.count() >= MAX_FILTERS:
         raise FilterError(f"a project has at most {MAX_FILTERS} filters: change or delete one instead")
     inbound_filter = existing or InboundFilter(project=project)
     inbound_filter.kind, inbound_filter.pattern, inbound_filter.is_active = kind, pattern, is_active
@@ -278,7 +305,7 @@ def save_filter(project, *, kind: str, pattern: str, is_active: bool = True, exi
 
 def filters_with_counts(project, today) -> list[InboundFilter]:
     """The project's filters, oldest first, each with `dropped_today` and `dropped_week` (the last 7 days)."""
-    filters = list(InboundFilter.objects.filter(project=project).order_by("id"))
+    filters = list(InboundFilter.objects.filter(project=project).select_related("issue").order_by("id"))
     counts = InboundFilterDailyCount.objects.filter(
         inbound_filter__project=project, day__gt=today - timedelta(days=7)
     ).values_list("inbound_filter_id", "day", "count")

@@ -13,6 +13,7 @@ The states and what moves an issue between them:
     unresolved/resolved --mute--> muted --its end passed, then an event--> unresolved (UNMUTED)
                                   muted for a while --escalation--> unresolved (UNMUTED, then ESCALATED)
     resolved --unresolve--> unresolved;  muted --unmute--> unresolved
+    any other state --discard--> discarded --undiscard--> unresolved   (events meanwhile change nothing)
 
 An action that would leave the issue where it is (resolving a resolved issue) changes nothing and writes no
 transition, so repeating an action is harmless.
@@ -25,12 +26,14 @@ from typing import Protocol
 RESOLVED = "resolved"
 UNRESOLVED = "unresolved"
 MUTED = "muted"
+DISCARDED = "discarded"  # future events are dropped by an inbound filter on the issue's grouping keys
 
 # Transition kinds (IssueTransition.Kind's values; notify/rules.py says which of them alert).
 NEW = "new"
 REGRESSED = "regressed"
 UNMUTED = "unmuted"
 ESCALATED = "escalated"
+UNDISCARDED = "undiscarded"
 
 # The durations a mute may be given, by the names forms and the API use; "forever" means until someone unmutes.
 MUTE_DURATIONS = {
@@ -98,13 +101,24 @@ class Outcome:
 
 # --- a person's actions -------------------------------------------------------------------------------------------
 
-ACTIONS = ("resolve", "unresolve", "mute", "unmute")
+ACTIONS = ("resolve", "unresolve", "mute", "unmute", "discard", "undiscard")
 
 
 def act(state: IssueState, action: str, now: datetime, duration: str = "forever") -> Outcome:
     """Apply a person's `action` (one of ACTIONS; a mute lasts `duration`, a MUTE_DURATIONS name)."""
     if action not in ACTIONS:
         raise LifecycleError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+    if action == "discard":
+        if state.status == DISCARDED:
+            return Outcome(state)
+        return Outcome(IssueState(DISCARDED), (Step(DISCARDED, {"was": state.status}),))
+    if action == "undiscard":
+        if state.status != DISCARDED:
+            return Outcome(state)
+        return Outcome(OPEN, (Step(UNDISCARDED, {}),))
+    if state.status == DISCARDED:
+        # Undo the discard first: resolving or muting an issue whose events are dropped would never end.
+        return Outcome(state)
     if action == "resolve":
         if state.status == RESOLVED:
             return Outcome(state)
@@ -140,8 +154,9 @@ def check_action(action: str, duration: str = "forever") -> None:
 
 def may_escalate(state: IssueState) -> bool:
     """Whether an issue in `state` can escalate at all: a resolved issue regresses instead (the stronger news), and
-    a mute "forever" lasts until someone unmutes. A mute for a while silences the usual noise, not a spike."""
-    if state.status == RESOLVED:
+    a mute "forever" lasts until someone unmutes, and a discarded issue hears nothing. A mute for a while silences
+    the usual noise, not a spike."""
+    if state.status in (RESOLVED, DISCARDED):
         return False
     return not (state.status == MUTED and state.muted_until is None)
 
@@ -158,6 +173,8 @@ def on_events(state: IssueState, events: list, now: datetime, escalation: dict |
     """
     steps: list[Step] = []
     first = events[0]
+    if state.status == DISCARDED:
+        return Outcome(state)  # only events that were on their way when it was discarded
     if state.status == RESOLVED:
         regressing = [
             event

@@ -101,6 +101,7 @@ class Issue(models.Model):
         UNRESOLVED = "unresolved"
         RESOLVED = "resolved"
         MUTED = "muted"
+        DISCARDED = "discarded"  # its future events are dropped (an inbound filter of kind "issue")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="issues")
     # Per-project sequence shown to people as e.g. "BACKEND-42".
@@ -285,6 +286,8 @@ class IssueTransition(models.Model):
         RESOLVED = "resolved"
         UNRESOLVED = "unresolved"
         MUTED = "muted"
+        DISCARDED = "discarded"
+        UNDISCARDED = "undiscarded"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="transitions")
@@ -322,12 +325,16 @@ class InboundFilter(models.Model):
         CRAWLER = "crawler", "Web crawlers (by user agent)"
         LOCALHOST = "localhost", "Events from localhost"
         HEALTH_CHECK = "health_check", "Health-check URLs"
+        # Made by "discard" on an issue (issues/triage.py), undone there: drops events whose grouping key (of any
+        # version) belongs to the issue. Not offered by the filter form.
+        ISSUE = "issue", "Discarded issue"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="inbound_filters")
     kind = models.CharField(max_length=32, choices=Kind.choices)
     # What the kind matches (a glob, a name, key:glob or a CIDR); empty for the kinds that need none.
     pattern = models.CharField(max_length=250, blank=True, default="")
     is_active = models.BooleanField(default=True)
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, null=True, blank=True, related_name="discard_filters")
     created_at = models.DateTimeField(default=timezone.now)
     # Changed on every save: digest recompiles a project's filters when one of them changed.
     updated_at = models.DateTimeField(auto_now=True)

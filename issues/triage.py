@@ -1,9 +1,11 @@
-"""Triage: a person resolves, reopens, mutes or unmutes issues. The one path for every such change.
+"""Triage: a person resolves, reopens, mutes, unmutes or discards issues. The one path for every such change.
 
 The rules are the state machine's (issues/lifecycle.py); this service loads the issues' states under their row
 locks, asks the state machine, and writes its answer: the issues' status fields, one IssueTransition per
 transition (with the person as actor) in the same transaction, and after commit an announcement to open pages
 (issues/live.py). Digest takes it from there (an event after a resolution regresses the issue, a mute ends...).
+Discarding an issue also adds an inbound filter on its grouping keys, so its future events are dropped; undoing
+the discard deletes that filter.
 
 Callers pass a queryset already narrowed to what the person may see; an issue already in the target state is
 left alone (no transition, no push), so repeating an action is harmless.
@@ -16,7 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from issues import lifecycle, live
-from issues.models import Issue, IssueTransition
+from issues.models import InboundFilter, Issue, IssueTransition
 
 # One bulk action changes at most this many issues: more than a list page shows (50), and a bound on its work.
 MAX_ISSUES = 500
@@ -54,9 +56,24 @@ def triage(issues: QuerySet, actor, action: str, duration: str = "forever") -> l
         for state, ids in by_new_state.items():
             Issue.objects.filter(id__in=ids).update(**state.fields())
         IssueTransition.objects.bulk_create(transitions)
+        _keep_discard_filters(action, by_project)
         for project_id, issue_ids in by_project.items():
             live.project_changed(project_id, issue_ids)  # sent after commit
     return [issue_id for ids in by_new_state.values() for issue_id in ids]
+
+
+def _keep_discard_filters(action: str, by_project: dict[int, list[int]]) -> None:
+    """A discarded issue's events are dropped by an inbound filter on its grouping keys (issues/inbound_filters.py):
+    made with the discard, deleted by its undoing."""
+    changed = [issue_id for issue_ids in by_project.values() for issue_id in issue_ids]
+    if action == "discard":
+        InboundFilter.objects.bulk_create(
+            InboundFilter(project_id=project_id, kind=InboundFilter.Kind.ISSUE, issue_id=issue_id)
+            for project_id, issue_ids in by_project.items()
+            for issue_id in issue_ids
+        )
+    elif action == "undiscard":
+        InboundFilter.objects.filter(kind=InboundFilter.Kind.ISSUE, issue_id__in=changed).delete()
 
 
 def resolve_issues(issues: QuerySet, actor) -> list[int]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from issues import lifecycle
-from issues.lifecycle import MUTED, OPEN, RESOLVED, UNRESOLVED, IssueState
+from issues.lifecycle import DISCARDED, MUTED, OPEN, RESOLVED, UNRESOLVED, IssueState
 from issues.models import Issue, IssueTransition
 
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
@@ -20,6 +20,7 @@ RESOLVED_IN_2 = IssueState(RESOLVED, resolved_at=EARLIER, resolved_in_release="2
 MUTED_FOREVER = IssueState(MUTED)
 MUTED_UNTIL_LATER = IssueState(MUTED, muted_until=LATER)
 MUTE_ENDED = IssueState(MUTED, muted_until=EARLIER)
+DISCARDED_STATE = IssueState(DISCARDED)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,15 @@ ACTION_TABLE = [
     (MUTED_UNTIL_LATER, "unmute", "forever", OPEN, ["unmuted"]),
     (OPEN, "unmute", "forever", OPEN, []),
     (RESOLVED_EARLIER, "unmute", "forever", RESOLVED_EARLIER, []),
+    (OPEN, "discard", "forever", DISCARDED_STATE, ["discarded"]),
+    (RESOLVED_IN_2, "discard", "forever", DISCARDED_STATE, ["discarded"]),
+    (MUTED_FOREVER, "discard", "forever", DISCARDED_STATE, ["discarded"]),
+    (DISCARDED_STATE, "discard", "forever", DISCARDED_STATE, []),
+    (DISCARDED_STATE, "undiscard", "forever", OPEN, ["undiscarded"]),
+    (OPEN, "undiscard", "forever", OPEN, []),
+    # A discarded issue is brought back first: resolving or muting it would never end, its events being dropped.
+    (DISCARDED_STATE, "resolve", "forever", DISCARDED_STATE, []),
+    (DISCARDED_STATE, "mute", "1h", DISCARDED_STATE, []),
 ]
 
 
@@ -88,6 +98,8 @@ EVENT_TABLE = [
     (OPEN, [Ev(NOW)], ESCALATION, OPEN, ["escalated"], [0]),
     (MUTED_UNTIL_LATER, [Ev(NOW)], ESCALATION, OPEN, ["unmuted", "escalated"], [0, 0]),
     (MUTE_ENDED, [Ev(NOW)], ESCALATION, OPEN, ["unmuted", "escalated"], [0, 0]),
+    # Events already on their way when the issue was discarded change nothing.
+    (DISCARDED_STATE, [Ev(NOW)], None, DISCARDED_STATE, [], []),
 ]
 
 
@@ -107,13 +119,20 @@ def test_an_unmute_by_escalation_says_so_and_the_escalation_carries_its_figures(
 
 @pytest.mark.parametrize(
     ("state", "may"),
-    [(OPEN, True), (MUTED_UNTIL_LATER, True), (MUTE_ENDED, True), (MUTED_FOREVER, False), (RESOLVED_EARLIER, False)],
+    [
+        (OPEN, True),
+        (MUTED_UNTIL_LATER, True),
+        (MUTE_ENDED, True),
+        (MUTED_FOREVER, False),
+        (RESOLVED_EARLIER, False),
+        (DISCARDED_STATE, False),
+    ],
 )
 def test_which_states_may_escalate(state, may):
     assert lifecycle.may_escalate(state) is may
 
 
 def test_the_module_speaks_the_models_names():
-    assert {UNRESOLVED, RESOLVED, MUTED} <= set(Issue.Status.values)
-    kinds_written = {lifecycle.NEW, lifecycle.REGRESSED, lifecycle.UNMUTED, lifecycle.ESCALATED, RESOLVED, UNRESOLVED}
-    assert kinds_written | {MUTED} <= set(IssueTransition.Kind.values)
+    assert {UNRESOLVED, RESOLVED, MUTED, DISCARDED} == set(Issue.Status.values)
+    kinds_written = {lifecycle.NEW, lifecycle.REGRESSED, lifecycle.UNMUTED, lifecycle.ESCALATED, lifecycle.UNDISCARDED}
+    assert kinds_written | {RESOLVED, UNRESOLVED, MUTED, DISCARDED} == set(IssueTransition.Kind.values)
