@@ -69,7 +69,7 @@ def test_each_kind_matches_what_it_says(kind, pattern, event, matches):
 
 def test_odd_shapes_never_raise():
     for event in ({"exception": "x"}, {"tags": 5}, {"request": {"url": 7, "headers": "x"}}, {"user": []}, {}):
-        for kind in Kind.values:
+        for kind in inbound_filters.FORM_KINDS:
             pattern = {"tag": "a:b", "client_ip": "10.0.0.1", "level": "debug"}.get(kind, "x")
             assert matcher(kind, clean_pattern(kind, pattern))(event) is False
 
@@ -85,6 +85,7 @@ def test_odd_shapes_never_raise():
         (Kind.MESSAGE, "", "needs a pattern"),
         (Kind.MESSAGE, "*a" * 101, "at most 200"),
         ("regex", "x", "unknown kind"),
+        (Kind.ISSUE, "", "discard the issue from its page"),
     ],
 )
 def test_bad_patterns_are_refused_with_a_reason(kind, pattern, reason):
