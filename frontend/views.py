@@ -81,6 +81,7 @@ def issue(request, issue_id: int, event_pk: int | None = None):
             "view": event_view(event.data) if event else None,
             "neighbours": issue_detail.neighbours(event) if event else {},
             "facets": issue_detail.tag_facets(issue),
+            "stored_events": issue_detail.stored_events(issue),
             "day_chart": histogram(charts["day"]),
             "month_chart": histogram(charts["month"]),
             "groupings": issue.groupings.select_related("matched_previous").order_by("created_at", "id"),

@@ -12,7 +12,8 @@ New issues are the only contended writes: two workers may meet the same new grou
 On Postgres, creating issues for a project takes a transaction-level advisory lock for that project, and the key
 is looked up again under it, so a key gets exactly one Issue, one Grouping and one NEW transition; the unique
 constraint on Grouping remains as a backstop. Locks are taken in a fixed order (projects, then issues by id,
-then counter rows by key) so concurrent batches queue instead of deadlocking.
+then counter rows by key) so concurrent batches queue instead of deadlocking. Past a project's flood cap, an issue's
+events are counted but not stored (issues/flood_cap.py).
 
 Each attempt is counted before the batch's transaction begins (issues/claim.py), so that a worker dying in the
 middle of a batch counts too. Events tried before are retried alone, so one bad event does not hold back the
@@ -33,7 +34,7 @@ import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
-from issues import escalation, inbound_filters, lifecycle, sketch
+from issues import escalation, flood_cap, inbound_filters, lifecycle, sketch
 from issues.claim import Claim, claim_again, claim_next, count_unfinished, finish_claim, pending_rows, record_failures
 from issues.grouping import GroupingKey, grouping_key
 from issues.live import project_changed
@@ -73,6 +74,7 @@ class BatchResult:
     failed: int = 0
     orphans: int = 0
     filtered: int = 0
+    flood_capped: int = 0  # counted, but past the flood cap: not stored
     new_issues: int = 0
 
     def add(self, other: "BatchResult") -> None:
@@ -82,6 +84,7 @@ class BatchResult:
         self.failed += other.failed
         self.orphans += other.orphans
         self.filtered += other.filtered
+        self.flood_capped += other.flood_capped
         self.new_issues += other.new_issues
 
 
@@ -256,7 +259,11 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
     finish_claim(claim)
     if not rows:
         return BatchResult()
-    scrub_ip = dict(Project.objects.filter(id__in={row[1] for row in rows}).values_list("id", "scrub_ip_addresses"))
+    settings = Project.objects.filter(id__in={row[1] for row in rows}).values_list(
+        "id", "scrub_ip_addresses", "flood_cap_per_hour"
+    )
+    scrub_ip = {project_id: scrub for project_id, scrub, _ in settings}
+    flood_caps = {project_id: cap for project_id, _, cap in settings}
     grouping = plans(scrub_ip)
     filters = inbound_filters.active_filters(list(scrub_ip))
     prepared: list[Prepared] = []
@@ -308,8 +315,10 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
     if fresh:
         result.new_issues = _assign_issues(fresh, transitions)
         _update_issues(fresh, transitions)
-        _insert_events(fresh)
-        _upsert_hourly_counts(fresh)
+        kept = flood_cap.events_to_store(fresh, flood_caps, {row.event_id for row in transitions})
+        result.flood_capped = len(fresh) - len(kept)
+        _insert_events(kept)
+        _upsert_hourly_counts(fresh, {item.inbox_id for item in kept})
         _upsert_minute_counts(fresh)
         _upsert_tags(fresh)
     if transitions:
@@ -617,17 +626,24 @@ def _insert_events(fresh: list[Prepared]) -> None:
     )
 
 
-def _upsert_hourly_counts(fresh: list[Prepared]) -> None:
-    counts: dict[tuple[int, int, datetime], int] = defaultdict(int)
+def _upsert_hourly_counts(fresh: list[Prepared], stored: set[int]) -> None:
+    """Add the batch's events to their issues' hourly counts, and those stored (by inbox id) to the stored counts."""
+    counts: dict[tuple[int, int, datetime], list[int]] = defaultdict(lambda: [0, 0])
     for item in fresh:
-        counts[(item.issue_id, item.project_id, item.timestamp.replace(minute=0, second=0, microsecond=0))] += 1
+        entry = counts[(item.issue_id, item.project_id, item.timestamp.replace(minute=0, second=0, microsecond=0))]
+        entry[0] += 1
+        entry[1] += item.inbox_id in stored
     adapt = connection.ops.adapt_datetimefield_value
     table = IssueHourlyCount._meta.db_table
     _insert_rows(
-        f"INSERT INTO {table} (issue_id, project_id, hour, count)",
-        ["bigint", "bigint", "timestamptz", "integer"],
-        [[issue_id, project_id, adapt(hour), count] for (issue_id, project_id, hour), count in sorted(counts.items())],
-        f"ON CONFLICT (issue_id, hour) DO UPDATE SET count = {table}.count + excluded.count",
+        f"INSERT INTO {table} (issue_id, project_id, hour, count, stored)",
+        ["bigint", "bigint", "timestamptz", "integer", "integer"],
+        [
+            [issue_id, project_id, adapt(hour), count, n_stored]
+            for (issue_id, project_id, hour), (count, n_stored) in sorted(counts.items())
+        ],
+        f"ON CONFLICT (issue_id, hour) DO UPDATE SET count = {table}.count + excluded.count, "
+        f"stored = {table}.stored + excluded.stored",
     )
 
 

@@ -227,12 +227,14 @@ class Event(models.Model):
 
 
 class IssueHourlyCount(models.Model):
-    """Events per issue per hour, kept by digest so charts never count Event rows."""
+    """Events per issue per hour (of their timestamps), kept by digest so charts never count Event rows; `stored`
+    of them were stored, the rest only counted, past the project's flood cap (issues/flood_cap.py)."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="hourly_counts")
     hour = models.DateTimeField()
     count = models.IntegerField(default=0)
+    stored = models.IntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issue", "hour"], name="one_count_per_issue_hour")]

@@ -78,6 +78,9 @@ class Project(models.Model):
     events_per_hour = models.PositiveIntegerField(null=True, blank=True)
     # Digest: replace client IP addresses by a placeholder before storing events.
     scrub_ip_addresses = models.BooleanField(default=False)
+    # Digest: at most this many events of one issue are stored per hour (the rest are counted, not kept:
+    # issues/flood_cap.py); null: every event is stored.
+    flood_cap_per_hour = models.PositiveIntegerField(null=True, blank=True, default=100)
 
     objects = ProjectQuerySet.as_manager()
 
