@@ -14,7 +14,12 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from frontend.routing import websocket_urlpatterns  # noqa: E402
 from ingest.endpoint import application as ingest_app  # noqa: E402
 from ingest.endpoint import is_ingest_path  # noqa: E402
-from issues.runner import digest_thread, in_process_digest_enabled, start_on_first_request  # noqa: E402
+from issues.runner import (  # noqa: E402
+    digest_thread,
+    in_process_digest_enabled,
+    issues_sweep_thread,
+    start_on_first_request,
+)
 from notify.runner import in_process_notify_enabled, notify_thread  # noqa: E402
 
 
@@ -27,10 +32,15 @@ async def http_app(scope, receive, send):
         await django_asgi_app(scope, receive, send)
 
 
-# Embedded shape: the first HTTP request starts the in-process digest and notify threads (production: Celery).
+# Embedded shape: the first HTTP request starts the in-process digest, issues sweep and notify threads (production:
+# Celery).
 background = [
     thread
-    for thread, enabled in ((digest_thread, in_process_digest_enabled()), (notify_thread, in_process_notify_enabled()))
+    for thread, enabled in (
+        (digest_thread, in_process_digest_enabled()),
+        (issues_sweep_thread, in_process_digest_enabled()),
+        (notify_thread, in_process_notify_enabled()),
+    )
     if enabled
 ]
 application = start_on_first_request(

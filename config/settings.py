@@ -163,6 +163,8 @@ CELERY_BEAT_SCHEDULE = {
     "digest-sweep": {"task": "issues.tasks.sweep_inbox", "schedule": 10.0},
     # Alerts: transitions a lost wake-up left, frequency rules, retries, storm summaries, held notices.
     "notify-sweep": {"task": "notify.tasks.sweep_notify", "schedule": 5.0},
+    # Issues: auto-resolve after a project's quiet days, and mutes that re-arm (issues/sweep.py).
+    "issues-sweep": {"task": "issues.tasks.sweep_issues_task", "schedule": 60.0},
 }
 
 if EMAIL_CONFIG:

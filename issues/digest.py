@@ -50,6 +50,7 @@ from issues.models import (
 )
 from issues.normalize import normalize_event, summary, user_key
 from issues.project_grouping import GroupingPlan, plans
+from issues.releases import ReleaseOrder
 from issues.signals import transitions_committed
 from projects.models import Project
 from projects.options import option
@@ -505,10 +506,7 @@ def _update_issues(fresh: list[Prepared], transitions: list) -> None:
         current.values(
             "id",
             "project_id",
-            "status",
-            "resolved_at",
-            "resolved_in_release",
-            "muted_until",
+            *lifecycle.STATE_FIELDS,
             "times_seen",
             "first_seen",
             "last_seen",
@@ -527,6 +525,9 @@ def _update_issues(fresh: list[Prepared], transitions: list) -> None:
         },
         now,
     )
+    recent = _recent_counts([issue["id"] for issue in rows if states[issue["id"]].mute_condition.get("kind") == "rate"])
+    orders: dict[int, ReleaseOrder] = {}
+    json_value = Issue._meta.get_field("mute_condition").get_db_prep_value
     for issue in rows:
         events = by_issue[issue["id"]]
         latest = max(events, key=lambda item: item.timestamp)
@@ -534,22 +535,35 @@ def _update_issues(fresh: list[Prepared], transitions: list) -> None:
         for item in events:
             if item.user_key:
                 sketch.add(registers, item.user_key)
-        outcome = lifecycle.on_events(states[issue["id"]], events, now, escalating.get(issue["id"]))
+        last_hour, last_day = recent.get(issue["id"], (0, 0))
+        counters = lifecycle.Counters(
+            times_seen=issue["times_seen"] + len(events),
+            users_seen=sketch.estimate(registers),
+            events_last_hour=last_hour + sum(1 for item in events if item.received_at >= now - escalation.HOUR),
+            events_last_day=last_day + len(events),
+        )
+        order = orders.setdefault(issue["project_id"], ReleaseOrder(issue["project_id"]))
+        outcome = lifecycle.on_events(
+            states[issue["id"]], events, now, escalating.get(issue["id"]), counters, order.is_newer
+        )
         transitions.extend(_transition(issue, step) for step in outcome.steps)
         state = outcome.state
         updates.append(
             [
-                issue["times_seen"] + len(events),
+                counters.times_seen,
                 adapt(min(issue["first_seen"], min(item.timestamp for item in events))),
                 adapt(max(issue["last_seen"], latest.timestamp)),
-                sketch.estimate(registers),
+                counters.users_seen,
                 bytes(registers),
                 latest.release or issue["last_release"],
                 latest.level,
                 state.status,
                 adapt(state.resolved_at),
                 state.resolved_in_release,
+                state.resolved_after_release,
                 adapt(state.muted_until),
+                json_value(state.mute_condition, connection),
+                json_value(state.rearm, connection),
                 issue["id"],
             ]
         )
@@ -558,9 +572,26 @@ def _update_issues(fresh: list[Prepared], transitions: list) -> None:
         cursor.executemany(
             f"UPDATE {table} SET times_seen = %s, first_seen = %s, last_seen = %s, users_seen = %s, "
             "users_sketch = %s, last_release = %s, level = %s, status = %s, resolved_at = %s, "
-            "resolved_in_release = %s, muted_until = %s WHERE id = %s",
+            "resolved_in_release = %s, resolved_after_release = %s, muted_until = %s, mute_condition = %s, rearm = %s "
+            "WHERE id = %s",
             updates,
         )
+
+
+def _recent_counts(issue_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Issue id -> its events (before this batch) of the last hour and the last day, from the minute counts: what
+    a mute until N events within an hour or a day compares with. Read for such muted issues only."""
+    if not issue_ids:
+        return {}
+    now = timezone.now()
+    counts = defaultdict(lambda: [0, 0])
+    for issue_id, minute, count in IssueMinuteCount.objects.filter(
+        issue_id__in=issue_ids, minute__gte=_minute_of(now - timedelta(days=1))
+    ).values_list("issue_id", "minute", "count"):
+        counts[issue_id][1] += count
+        if minute >= _minute_of(now - escalation.HOUR):
+            counts[issue_id][0] += count
+    return {issue_id: (hour, day) for issue_id, (hour, day) in counts.items()}
 
 
 def _transition(issue: dict, step: lifecycle.Step) -> IssueTransition:

@@ -123,7 +123,12 @@ class Issue(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNRESOLVED)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_in_release = models.CharField(max_length=250, blank=True, default="")
+    # Resolved "in the next release": the newest release seen then ("" when none was); null otherwise
+    # (issues/lifecycle.py says what each of these fields means to the rules).
+    resolved_after_release = models.CharField(max_length=250, null=True, blank=True, default=None)
     muted_until = models.DateTimeField(null=True, blank=True)
+    mute_condition = models.JSONField(default=dict, blank=True)
+    rearm = models.JSONField(default=dict, blank=True)
     # What free-text search looks in (issues/search.py): title, culprit and exception value, upper-cased and
     # joined by a separator no query contains. Stored by the database, so that a search that many issues match
     # compares this text instead of rebuilding it from three columns for every candidate row; PostgreSQL indexes

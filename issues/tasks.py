@@ -20,6 +20,7 @@ from celery import shared_task
 from django.core.cache import cache
 
 from issues.digest import digest_until_empty, pending_events
+from issues.sweep import sweep_issues
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,13 @@ def digest_pending() -> None:
             result.duplicates,
             result.failed,
         )
+
+
+@shared_task(ignore_result=True)
+def sweep_issues_task() -> None:
+    resolved, rearmed = sweep_issues()
+    if resolved or rearmed:
+        logger.info("issues sweep: %s auto-resolved, %s mutes re-armed", resolved, rearmed)
 
 
 @shared_task(ignore_result=True)

@@ -81,6 +81,9 @@ class Project(models.Model):
     # Digest: at most this many events of one issue are stored per hour (the rest are counted, not kept:
     # issues/flood_cap.py); null: every event is stored.
     flood_cap_per_hour = models.PositiveIntegerField(null=True, blank=True, default=100)
+    # An unresolved issue without events for this many days is resolved by the periodic sweep (issues/sweep.py);
+    # null: never.
+    auto_resolve_days = models.PositiveIntegerField(null=True, blank=True)
 
     objects = ProjectQuerySet.as_manager()
 
