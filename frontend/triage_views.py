@@ -17,17 +17,21 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from frontend import access
-from issues import triage
+from frontend.triage_options import triage_options
+from issues import lifecycle, triage
 from issues.filter_preview import PREVIEW_DAYS
+from issues.lifecycle import LifecycleError
 from issues.models import Issue
 
 
-def _form_action(request) -> tuple[str, str] | None:
+def _form_action(request) -> tuple[str, str, dict]:
+    """(action, duration, options) of the posted form; LifecycleError says what is wrong with it."""
     action = request.POST.get("action", "")
-    duration = request.POST.get("duration", "forever")
-    if action not in triage.ACTIONS or duration not in triage.MUTE_DURATIONS:
-        return None
-    return action, duration
+    if action not in triage.ACTIONS:
+        raise LifecycleError(f"unknown action {action!r}")
+    duration, options = triage_options(action, request.POST)
+    lifecycle.check_action(action, duration, **options)
+    return action, duration, options
 
 
 PAST_TENSE = {
@@ -51,11 +55,11 @@ def _report(request, action: str, changed: list[int]) -> None:
 @login_required
 def triage_issue(request, issue_id: int):
     issue = access.visible_issue(request.user, issue_id)
-    form = _form_action(request)
-    if form is None:
-        return HttpResponseBadRequest("unknown action or mute duration")
-    action, duration = form
-    changed = triage.triage(Issue.objects.filter(pk=issue.pk), request.user, action, duration)
+    try:
+        action, duration, options = _form_action(request)
+    except LifecycleError as error:
+        return HttpResponseBadRequest(str(error))
+    changed = triage.triage(Issue.objects.filter(pk=issue.pk), request.user, action, duration, **options)
     _report(request, action, changed)
     return redirect("issue", issue.pk)
 
@@ -77,19 +81,19 @@ def discard_issue(request, issue_id: int):
 @require_POST
 @login_required
 def triage_bulk(request):
-    form = _form_action(request)
-    if form is None:
-        return HttpResponseBadRequest("unknown action or mute duration")
+    try:
+        action, duration, options = _form_action(request)
+    except LifecycleError as error:
+        return HttpResponseBadRequest(str(error))
     raw_ids = request.POST.getlist("issue")
     if not raw_ids:
         return HttpResponseBadRequest("select at least one issue")
     issue_ids = {access.parse_id(raw) for raw in raw_ids}
     if len(raw_ids) > triage.MAX_ISSUES or None in issue_ids:
         return HttpResponseBadRequest(f"at most {triage.MAX_ISSUES} issue ids, as numbers")
-    action, duration = form
     # All or nothing: one issue the user may not see makes the whole request a 404, with nothing changed.
     issues = access.visible_issues(request.user, issue_ids)
-    changed = triage.triage(issues, request.user, action, duration)
+    changed = triage.triage(issues, request.user, action, duration, **options)
     _report(request, action, changed)
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):

@@ -29,7 +29,7 @@ urlpatterns = [
     path("projects/<int:project_id>/issues/", views.project_issues, name="project-issues"),
     path("projects/<int:project_id>/settings/", views.project_settings, name="project-settings"),
     path("projects/<int:project_id>/keys/", key_views.create_project_key, name="create-project-key"),
-    path("projects/<int:project_id>/flood-cap/", key_views.update_flood_cap, name="update-flood-cap"),
+    path("projects/<int:project_id>/noise/", key_views.update_noise_settings, name="update-noise-settings"),
     path(
         "projects/<int:project_id>/grouping/upgrade/", grouping_views.upgrade_grouping, name="upgrade-project-grouping"
     ),

@@ -24,7 +24,7 @@ transition, so repeating an action is harmless. A person's action also ends a pe
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 RESOLVED = "resolved"
@@ -169,9 +169,10 @@ def mute_condition(options: dict, counters: Counters) -> dict:
     return condition
 
 
-def check_action(action: str, duration: str = "forever", **options) -> None:
-    """Raise LifecycleError for an action or option `act` would refuse, before anything is loaded."""
-    act(OPEN, action, datetime.min, duration, **options)
+def check_action(action: str, duration: str = "forever", now: datetime | None = None, **options) -> None:
+    """Raise LifecycleError for an action or option `act` would refuse at `now` (the clock's, by default), before
+    anything is loaded."""
+    act(OPEN, action, now or datetime.now(UTC), duration, **options)
 
 
 def act(

@@ -35,8 +35,8 @@ def triage(issues: QuerySet, actor, action: str, duration: str = "forever", **op
 
     A mute lasts `duration` (a MUTE_DURATIONS name), or `until` a moment, or until a `volume`; a resolve may be
     `in_release` a release or lifecycle.NEXT_RELEASE (issues/lifecycle.py, act). `actor` None: the sweep's."""
-    lifecycle.check_action(action, duration, **options)
     now = timezone.now()
+    lifecycle.check_action(action, duration, now, **options)
     with transaction.atomic():
         # Locked in id order, as digest locks them, so the two never deadlock and neither overwrites the other.
         rows = list(

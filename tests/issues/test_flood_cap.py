@@ -69,7 +69,9 @@ def test_no_cap_stores_everything(inbox, project):
     assert Event.objects.count() == 5
 
 
-def test_the_issue_page_says_how_many_were_stored_and_the_settings_page_changes_the_cap(client, inbox, project, member):
+def test_the_issue_page_says_how_many_were_stored_and_the_settings_change_the_cap_and_auto_resolve(
+    client, inbox, project, member
+):
     project.flood_cap_per_hour = 2
     project.save()
     for _ in range(5):
@@ -79,13 +81,15 @@ def test_the_issue_page_says_how_many_were_stored_and_the_settings_page_changes_
     page = client.get(reverse("issue", args=[Issue.objects.get().pk])).content.decode()
     assert "(2 stored; flood cap 2/hour)" in page
 
-    url = reverse("update-flood-cap", args=[project.pk])
-    assert client.post(url, {"flood_cap_per_hour": "250"}).status_code == 302
+    url = reverse("update-noise-settings", args=[project.pk])
+    assert client.post(url, {"flood_cap_per_hour": "250", "auto_resolve_days": "14"}).status_code == 302
     project.refresh_from_db()
-    assert project.flood_cap_per_hour == 250
+    assert (project.flood_cap_per_hour, project.auto_resolve_days) == (250, 14)
     for bad in ("0", "-5", "lots", "1e9", "٣"):
         response = client.post(url, {"flood_cap_per_hour": bad})
-        assert response.status_code == 400 and b"whole number from 1" in response.content
-    client.post(url, {"flood_cap_per_hour": ""})
+        assert response.status_code == 400 and b"flood_cap_per_hour is a whole number from 1" in response.content
+        response = client.post(url, {"auto_resolve_days": bad})
+        assert response.status_code == 400 and b"auto_resolve_days is a whole number from 1" in response.content
+    client.post(url, {"flood_cap_per_hour": "", "auto_resolve_days": ""})
     project.refresh_from_db()
-    assert project.flood_cap_per_hour is None
+    assert (project.flood_cap_per_hour, project.auto_resolve_days) == (None, None)
