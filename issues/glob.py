@@ -94,3 +94,30 @@ def compile_glob(pattern: str) -> Callable[[str], bool]:
         return True
 
     return match
+
+
+class GlobSet:
+    """Whether a text matches any of many globs, in about as many C calls as there are kinds of pattern: exact
+    texts are one set lookup, `prefix*` patterns one str.startswith of a tuple, `*suffix` one str.endswith, and
+    only the rest are matched one by one (compiled). For filters, where most patterns are of the first three."""
+
+    def __init__(self, patterns):
+        self.exact, prefixes, suffixes, self.others = set(), [], [], []
+        for pattern in patterns:
+            if "?" in pattern or pattern.count("*") > 1 or ("*" in pattern and pattern.strip("*") == pattern):
+                self.others.append(compile_glob(pattern))
+            elif "*" not in pattern:
+                self.exact.add(pattern)
+            elif pattern.endswith("*"):
+                prefixes.append(pattern[:-1])
+            else:
+                suffixes.append(pattern[1:])
+        self.prefixes, self.suffixes = tuple(prefixes), tuple(suffixes)
+
+    def __call__(self, text: str) -> bool:
+        return (
+            text in self.exact
+            or (bool(self.prefixes) and text.startswith(self.prefixes))
+            or (bool(self.suffixes) and text.endswith(self.suffixes))
+            or any(match(text) for match in self.others)
+        )

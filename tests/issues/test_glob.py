@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from issues.glob import MAX_PATTERN_LENGTH, compile_glob, glob_match
+from issues.glob import MAX_PATTERN_LENGTH, GlobSet, compile_glob, glob_match
 
 alphabet = st.sampled_from("ab.*?-")
 
@@ -48,3 +48,11 @@ def test_a_compiled_hostile_pattern_takes_linear_time_and_long_patterns_are_refu
     assert time.perf_counter() - started < 1.0
     with pytest.raises(ValueError, match="at most 200"):
         compile_glob("a" * (MAX_PATTERN_LENGTH + 1))
+
+
+@given(
+    patterns=st.lists(st.text(alphabet, max_size=6), max_size=6),
+    text=st.text(st.sampled_from("ab.-"), max_size=10),
+)
+def test_a_glob_set_matches_when_any_of_its_globs_does(patterns, text):
+    assert GlobSet(patterns)(text) == any(glob_match(pattern, text) for pattern in patterns)

@@ -143,3 +143,19 @@ def test_a_changed_filter_is_recompiled_at_the_next_batch(inbox, project):
     inbox(exception_event(environment="qa"))
     assert digest_until_empty().filtered == 0
     assert inbound_filters.active_filters([project.id]) == {}
+
+
+@pytest.mark.django_db
+def test_compiled_groups_name_the_filter_that_matched(project):
+    old = InboundFilter.objects.create(project=project, kind=Kind.RELEASE, pattern="0.*")
+    new = InboundFilter.objects.create(project=project, kind=Kind.RELEASE, pattern="*-beta")
+    browser = InboundFilter.objects.create(project=project, kind=Kind.TAG, pattern="browser:Chrome*")
+    region = InboundFilter.objects.create(project=project, kind=Kind.TAG, pattern="region:eu-?")
+    office = InboundFilter.objects.create(project=project, kind=Kind.CLIENT_IP, pattern="10.0.0.0/8")
+    (filters,) = inbound_filters.active_filters([project.id]).values()
+    assert filters.first_match(exception_event(release="0.9")) == old.id
+    assert filters.first_match(exception_event(release="2.0-beta")) == new.id
+    assert filters.first_match(exception_event(tags={"region": "eu-1"})) == region.id
+    assert filters.first_match(exception_event(tags={"browser": "Chrome 1", "region": "us"})) == browser.id
+    assert filters.first_match(exception_event(user={"ip_address": "10.9.9.9"})) == office.id
+    assert filters.first_match(exception_event(release="1.0", tags={"region": "eu-10"})) is None
