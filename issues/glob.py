@@ -98,13 +98,18 @@ def compile_glob(pattern: str) -> Callable[[str], bool]:
 
 class GlobSet:
     """Whether a text matches any of many globs, in about as many C calls as there are kinds of pattern: exact
-    texts are one set lookup, `prefix*` patterns one str.startswith of a tuple, `*suffix` one str.endswith, and
-    only the rest are matched one by one (compiled). For filters, where most patterns are of the first three."""
+    texts are one set lookup, `prefix*` patterns one str.startswith of a tuple, `*suffix` one str.endswith,
+    `*part*` patterns one search of an alternation of their escaped texts (literals only: no quantifier, so no
+    backtracking beyond trying each literal at each position), and only the rest are matched one by one
+    (compiled). For filters, where most patterns are of these four kinds."""
 
     def __init__(self, patterns):
-        self.exact, prefixes, suffixes, self.others = set(), [], [], []
+        self.exact, prefixes, suffixes, parts, self.others = set(), [], [], [], []
         for pattern in patterns:
-            if "?" in pattern or pattern.count("*") > 1 or ("*" in pattern and pattern.strip("*") == pattern):
+            inner = pattern[1:-1]
+            if len(pattern) >= 2 and pattern[0] == pattern[-1] == "*" and inner and not set(inner) & {"*", "?"}:
+                parts.append(inner)
+            elif "?" in pattern or pattern.count("*") > 1 or ("*" in pattern and pattern.strip("*") == pattern):
                 self.others.append(compile_glob(pattern))
             elif "*" not in pattern:
                 self.exact.add(pattern)
@@ -113,11 +118,15 @@ class GlobSet:
             else:
                 suffixes.append(pattern[1:])
         self.prefixes, self.suffixes = tuple(prefixes), tuple(suffixes)
+        self.parts = re.compile("|".join(map(re.escape, parts)), re.DOTALL).search if parts else None
 
     def __call__(self, text: str) -> bool:
-        return (
-            text in self.exact
-            or (bool(self.prefixes) and text.startswith(self.prefixes))
-            or (bool(self.suffixes) and text.endswith(self.suffixes))
-            or any(match(text) for match in self.others)
-        )
+        if text in self.exact:
+            return True
+        if self.prefixes and text.startswith(self.prefixes):
+            return True
+        if self.suffixes and text.endswith(self.suffixes):
+            return True
+        if self.parts is not None and self.parts(text) is not None:
+            return True
+        return any(match(text) for match in self.others)

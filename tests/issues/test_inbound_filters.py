@@ -8,9 +8,12 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from issues import inbound_filters
 from issues.digest import digest_until_empty
+from issues.glob import glob_match
 from issues.inbound_filters import FilterError, clean_pattern, matcher
 from issues.models import Event, InboundFilter, InboundFilterDailyCount, InboxItem, Issue, IssueTransition
 from projects.models import IngestOutcome
@@ -159,3 +162,28 @@ def test_compiled_groups_name_the_filter_that_matched(project):
     assert filters.first_match(exception_event(tags={"browser": "Chrome 1", "region": "us"})) == browser.id
     assert filters.first_match(exception_event(user={"ip_address": "10.9.9.9"})) == office.id
     assert filters.first_match(exception_event(release="1.0", tags={"region": "eu-10"})) is None
+
+
+@given(
+    path=st.lists(
+        st.sampled_from(["/", "health", "healthz", "ping", "-", "alive", "_health", "x", "livez", "heartbeat", "?"]),
+        max_size=6,
+    ).map("".join)
+)
+def test_the_health_check_expression_matches_what_its_globs_match(path):
+    expected = any(glob_match(glob, path) for glob in inbound_filters.HEALTH_CHECK_GLOBS)
+    assert (inbound_filters.HEALTH_CHECK_PATH.search(path) is not None) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "path"),
+    [
+        ("https://user:pw@Shop.Example:8443/a/b?q=1#top", "shop.example", "/a/b"),
+        ("http://[::1]:8000/healthz", "::1", "/healthz"),
+        ("http://localhost", "localhost", ""),
+        ("/ping?x", "", "/ping"),
+        ("", "", ""),
+    ],
+)
+def test_urls_are_read_for_host_and_path(url, host, path):
+    assert inbound_filters._host_and_path(url) == (host, path)
