@@ -129,4 +129,4 @@ class GlobSet:
             return True
         if self.parts is not None and self.parts(text) is not None:
             return True
-        return any(match(text) for match in self.others)
+        return bool(self.others) and any(match(text) for match in self.others)

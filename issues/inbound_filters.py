@@ -316,7 +316,18 @@ def _group_test(kind: str, patterns: list[str]) -> Callable[[EventView], bool]:
             key, _, value = pattern.partition(":")
             by_key.setdefault(key, []).append(value)
         matchers = {key: GlobSet(values) for key, values in by_key.items()}
-        return lambda event: any(key in matchers and matchers[key](value) for key, value in event.tags)
+
+        def any_tag_matches(event) -> bool:
+            # Straight from the event's tags (a dict, as SDKs send them, or pairs), without building their list:
+            # only the keys some filter names are looked at.
+            tags = event.data.get("tags")
+            for key, value in tags.items() if isinstance(tags, dict) else pairs_of(tags):
+                match = matchers.get(key) if type(key) is str else None
+                if match is not None and match(_text(value)):
+                    return True
+            return False
+
+        return any_tag_matches
     if kind == Kind.CLIENT_IP:
         # (network, mask) as integers, per IP version: a comparison each, where `address in network` costs a
         # method call and several checks per network.
