@@ -179,3 +179,15 @@ def test_random_json_to_the_create_and_preview_endpoints_is_never_a_500(member_c
     response = api(member_client, "post", reverse(which, args=[project.pk]), body)
     assert response.status_code in (200, 201, 400), (body, response.status_code, response.content[:500])
     InboundFilter.objects.all().delete()
+
+
+def test_the_admin_checks_a_filter_as_the_form_does(client, project, django_user_model):
+    staff = django_user_model.objects.create_superuser("root", password="x")
+    client.force_login(staff)
+    url = reverse("admin:issues_inboundfilter_add")
+    bad = client.post(url, {"project": project.pk, "kind": "client_ip", "pattern": "10.0.0.0/33", "is_active": "on"})
+    assert bad.status_code == 200 and "not an IP address or a CIDR" in bad.content.decode()
+    good = client.post(url, {"project": project.pk, "kind": "client_ip", "pattern": "10.1.0.0/16", "is_active": "on"})
+    assert good.status_code == 302
+    assert InboundFilter.objects.get().pattern == "10.1.0.0/16"
+    assert client.get(reverse("admin:issues_inboundfilter_changelist")).status_code == 200
