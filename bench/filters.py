@@ -6,7 +6,7 @@ drops (the common case, and the worst: every filter's field is looked at).
 The filters are compiled as digest compiles them (issues/inbound_filters.py, compile_filters: one test per kind
 of field); each event is a raw event as sentry-sdk sends it (an exception chain of two, a message, a request with
 a browser's User-Agent and a URL, a user's IP address, eight tags, release, environment, logger), 200 distinct
-events cycled, with the User-Agents of 20 browsers (the crawler list's verdict is remembered per User-Agent, as a
+events cycled, with the User-Agents of 20 browsers (the crawler verdict is remembered per User-Agent, as a
 project's traffic repeats its User-Agents). Reported: microseconds of CPU per event (median of rounds), beside
 bench/machine.py's reference. Budget (DESIGN.md): 50 active filters < 20 us per event. No database is used.
 """

@@ -6,9 +6,9 @@ inbox row and counts it for the filter (per day) and for the project (the outcom
 What a filter of each kind looks at (the raw event as the SDK sent it, or a stored event, which has the same
 fields): exception type and message globs look at every exception of the chain (and the message); tag filters are
 `key:value-glob`; client IP filters take an address or a CIDR network and look at user.ip_address, else the
-request's REMOTE_ADDR; crawlers are recognised by the request's User-Agent against the maintained list of the
-crawler-user-agents package; localhost is a loopback client address or a request to localhost; health checks are
-request paths such as `/health`, `/healthz`, `/ping`, `/-/alive/`. A discarded issue's filter drops events whose
+request's REMOTE_ADDR; crawlers are recognised by the request's User-Agent (ua-parser's "Spider" device family,
+from the maintained uap-core patterns); localhost is a loopback client address or a request to localhost; health
+checks are request paths such as `/health`, `/healthz`, `/ping`, `/-/alive/`. A discarded issue's filter drops events whose
 grouping key belongs to the issue: the one kind digest can only tell after grouping the event.
 
 Cost: a project's filters are compiled once (glob matchers, networks) and kept until one of them changes (digest
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property, lru_cache
 
-import crawleruseragents
 from django.db import connection
+from ua_parser import parse_device
 
 from issues.glob import MAX_PATTERN_LENGTH, GlobSet, compile_glob
 from issues.models import Grouping, InboundFilter, InboundFilterDailyCount
@@ -186,9 +186,10 @@ def _host_and_path(url: str) -> tuple[str, str]:
 
 @lru_cache(maxsize=4096)
 def _is_crawler(user_agent: str) -> bool:
-    """The crawler list's answer, remembered: its 600-odd patterns cost tens of microseconds a user agent, and a
-    project's traffic comes from a few thousand user agents at most, which are asked about again and again."""
-    return crawleruseragents.is_crawler(user_agent)
+    """Whether ua-parser (uap-core's maintained patterns, which digest also reads browser and os tags with) puts
+    the User-Agent in the "Spider" device family; remembered, as a project's traffic repeats its User-Agents."""
+    device = parse_device(user_agent)
+    return device is not None and device.family == "Spider"
 
 
 def _any(match: Callable[[str], bool], texts: list[str]) -> bool:
