@@ -8,8 +8,8 @@ fields): exception type and message globs look at every exception of the chain (
 `key:value-glob`; client IP filters take an address or a CIDR network and look at user.ip_address, else the
 request's REMOTE_ADDR; crawlers are recognised by the request's User-Agent (ua-parser's "Spider" device family,
 from the maintained uap-core patterns); localhost is a loopback client address or a request to localhost; health
-checks are request paths such as `/health`, `/healthz`, `/ping`, `/-/alive/`. A discarded issue's filter drops events whose
-grouping key belongs to the issue: the one kind digest can only tell after grouping the event.
+checks are request paths such as `/health`, `/healthz`, `/ping`, `/-/alive/`. A discarded issue's filter drops
+events whose grouping key belongs to the issue: the one kind digest can only tell after grouping the event.
 
 Cost: a project's filters are compiled once (glob matchers, networks) and kept until one of them changes (digest
 reads their (id, updated_at) with each batch, one indexed query); the texts a filter looks at are cut to
