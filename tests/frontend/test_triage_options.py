@@ -4,8 +4,9 @@ option a 400 with its reason and nothing changed."""
 import pytest
 from django.urls import reverse
 
+from issues import triage
 from issues.models import Issue, IssueTransition
-from tests.frontend.factories import make_issue
+from tests.frontend.factories import make_event, make_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +85,13 @@ def test_a_release_name_too_long_is_refused(member_client, project):
     issue = make_issue(project)
     page = member_client.post(reverse("triage-issue", args=[issue.pk]), {"action": "resolve", "in_release": "9" * 300})
     assert page.status_code == 400 and b"at most 250" in page.content
+
+
+def test_the_history_says_why_a_change_was_made(member_client, project, member):
+    issue = make_issue(project)
+    make_event(issue)
+    triage.resolve_issues(Issue.objects.filter(pk=issue.pk), member, in_release="shop@3.1")
+    triage.unresolve_issues(Issue.objects.filter(pk=issue.pk), member)
+    triage.resolve_issues(Issue.objects.filter(pk=issue.pk), member, in_release="next")
+    page = member_client.get(reverse("issue", args=[issue.pk])).content.decode()
+    assert "(in release <bdi>shop@3.1</bdi>)" in page and "(in the next release)" in page
