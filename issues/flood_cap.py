@@ -4,6 +4,10 @@ counts, tag facets, users, transitions); only their payload is not kept. Always 
 first event of each release and of each environment the issue meets (the one a person looks for when it shows
 up somewhere new), and every event a transition names (so history and alerts link to an event that exists).
 
+What it gives up: digest tells a client's resend of an event (same event id) by its stored row, so a resend of an
+event past the cap is counted again; SDKs resend only what they were not answered for, which ingest had not
+accepted, so this is rare.
+
 Digest calls `events_to_store` while it holds the batch's issue row locks (issues/digest.py, _update_issues) and
 before it adds the batch to the hourly counts, so the stored counts it reads are complete and two workers never
 both take the hour's last places.
