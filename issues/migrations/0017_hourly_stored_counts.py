@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("issues", "0015_discarded_issues"),
+        ("issues", "0016_discarded_issues"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("issues", "0016_hourly_stored_counts"),
+        ("issues", "0017_hourly_stored_counts"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("issues", "0014_inbound_filters"),
+        ("issues", "0015_inbound_filters"),
     ]
 
     operations = [
