@@ -91,8 +91,8 @@ def main():
     server = subprocess.Popen(
         [sys.executable, *command], cwd=ingest_bench.ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT
     )
-    print("| run | seconds | accepted events/s | p50 ms | p99 ms | max ms | events deleted | deleted/s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| run | seconds | events/s | p50 ms | p99 ms | max ms | events deleted | deleted/s | p99 ms each 10 s |")
+    print("|---|---|---|---|---|---|---|---|---|")
     try:
         ingest_bench.wait_for_port(port, server, server_log)
         ingest_bench.run_wrk(port, prefix, 4, 3)
@@ -128,7 +128,8 @@ def main():
                     f"| {'sweeping' if sweeping else 'idle'} | {elapsed:.0f} | {requests / duration:,.0f} "
                     f"| {max(s['p50_us'] for s in slices) / 1000:.1f} | {max(s['p99_us'] for s in slices) / 1000:.1f} "
                     f"| {max(s['max_us'] for s in slices) / 1000:.1f} | {deleted:,} "
-                    f"| {deleted / elapsed if sweeping else 0:,.0f} |",
+                    f"| {deleted / elapsed if sweeping else 0:,.0f} "
+                    f"| {' '.join(str(round(s['p99_us'] / 1000)) for s in slices) if sweeping else ''} |",
                     flush=True,
                 )
     finally:

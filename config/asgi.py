@@ -14,6 +14,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from frontend.routing import websocket_urlpatterns  # noqa: E402
 from ingest.endpoint import application as ingest_app  # noqa: E402
 from ingest.endpoint import is_ingest_path  # noqa: E402
+from ingest.replayer import replayer  # noqa: E402
 from issues.runner import (  # noqa: E402
     digest_thread,
     in_process_digest_enabled,
@@ -45,12 +46,29 @@ background = [
     )
     if enabled
 ]
-application = start_on_first_request(
+routed = start_on_first_request(
     ProtocolTypeRouter(
         {
             "http": http_app,
             "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
         }
     ),
-    background,
+    [*background, replayer],
 )
+
+
+async def application(scope, receive, send):
+    """The routed application, plus the lifespan protocol (the production server speaks it; runserver does not):
+    a web process replays the disk spool from its start, not from its first request, so events spooled before a
+    restart reach the inbox even if no client comes back."""
+    if scope["type"] != "lifespan":
+        return await routed(scope, receive, send)
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            replayer.start()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            replayer.stop()
+            await send({"type": "lifespan.shutdown.complete"})
+            return

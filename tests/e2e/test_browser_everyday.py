@@ -4,8 +4,9 @@ for rows the page does not show; no console error anywhere."""
 import pytest
 
 from tests.e2e.conftest import watch_csp_violations
+from tests.e2e.test_browser_csp import log_in
 from tests.e2e.test_browser_ui import send_with_sentry_sdk, shot
-from tests.frontend.factories import PASSWORD, make_issue, make_user
+from tests.frontend.factories import make_issue, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -25,9 +26,7 @@ def logged_in_page(browser, server, team, viewport):
     page.on("pageerror", lambda error: page.console_errors.append(str(error)))
     user = make_user(team, "grace")
     page.goto(f"{server.url}/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, server.url, user.username)
     page.wait_for_url(f"{server.url}/")
     return page
 
