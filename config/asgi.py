@@ -18,6 +18,7 @@ from ingest.replayer import replayer  # noqa: E402
 from issues.runner import (  # noqa: E402
     digest_thread,
     in_process_digest_enabled,
+    issues_sweep_thread,
     retention_thread,
     start_on_first_request,
 )
@@ -33,12 +34,13 @@ async def http_app(scope, receive, send):
         await django_asgi_app(scope, receive, send)
 
 
-# Embedded shape: the first HTTP request starts the in-process digest, retention and notify threads (production:
-# Celery and beat).
+# Embedded shape: the first HTTP request starts the in-process digest, issues sweep, retention and notify threads
+# (production: Celery and beat).
 background = [
     thread
     for thread, enabled in (
         (digest_thread, in_process_digest_enabled()),
+        (issues_sweep_thread, in_process_digest_enabled()),
         (retention_thread, in_process_digest_enabled()),
         (notify_thread, in_process_notify_enabled()),
     )

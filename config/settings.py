@@ -167,6 +167,8 @@ CELERY_BEAT_SCHEDULE = {
     "retention-sweep": {"task": "issues.tasks.sweep_retention", "schedule": float(RETENTION_SWEEP_SECONDS)},
     # Alerts: transitions a lost wake-up left, frequency rules, retries, storm summaries, held notices.
     "notify-sweep": {"task": "notify.tasks.sweep_notify", "schedule": 5.0},
+    # Issues: auto-resolve after a project's quiet days, and mutes that re-arm (issues/sweep.py).
+    "issues-sweep": {"task": "issues.tasks.sweep_issues_task", "schedule": 60.0},
 }
 
 if EMAIL_CONFIG:

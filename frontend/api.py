@@ -7,7 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from frontend import access, issue_detail, listing
-from issues import triage
+from frontend.triage_options import DURATIONS, triage_options
+from issues import lifecycle, triage
 from issues.models import Event, Issue
 
 
@@ -23,7 +24,10 @@ class IssueSerializer(serializers.ModelSerializer):
             "level",
             "status",
             "resolved_at",
+            "resolved_in_release",
+            "resolved_after_release",
             "muted_until",
+            "mute_condition",
             "times_seen",
             "users_seen",
             "first_seen",
@@ -108,8 +112,38 @@ class EventDetail(APIView):
 class TriageSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=list(triage.ACTIONS))
     duration = serializers.ChoiceField(
-        choices=list(triage.MUTE_DURATIONS), default="forever", help_text="how long a mute lasts (mute only)"
+        choices=DURATIONS,
+        default="forever",
+        help_text="how long a mute lasts (mute only): a while, until unmuted (forever), until a moment (until), or "
+        "until a volume: threshold more events (count), more users (users), events within an hour or a day "
+        "(rate-hour, rate-day)",
     )
+    until = serializers.DateTimeField(required=False, help_text="the end of a mute until a moment")
+    threshold = serializers.IntegerField(required=False, min_value=1, max_value=10**9, help_text="a volume mute's N")
+    rearm_below = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10**9,
+        help_text="re-arm: mute again once the issue stays under this many events an hour for rearm_quiet_hours",
+    )
+    rearm_quiet_hours = serializers.IntegerField(required=False, min_value=1, max_value=24 * 30)
+    in_release = serializers.CharField(
+        required=False,
+        max_length=250,
+        allow_blank=True,
+        help_text="resolve only: empty for now, 'next' for the next release, or a release",
+    )
+
+    def validate(self, attrs):
+        try:
+            duration, options = triage_options(attrs["action"], attrs)
+            lifecycle.check_action(attrs["action"], duration, **options)
+        except lifecycle.LifecycleError as error:
+            raise serializers.ValidationError({"non_field_errors": [str(error)]}) from None
+        result = {"action": attrs["action"], "duration": duration, **options}
+        if "issues" in attrs:
+            result["issues"] = attrs["issues"]
+        return result
 
 
 class BulkTriageSerializer(TriageSerializer):
@@ -165,7 +199,7 @@ class BulkTriage(APIView):
     def post(self, request):
         form = BulkTriageSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        data = form.validated_data
-        issues = access.visible_issues(request.user, set(data["issues"]))
-        changed = triage.triage(issues, request.user, data["action"], data["duration"])
+        data = dict(form.validated_data)
+        issues = access.visible_issues(request.user, set(data.pop("issues")))
+        changed = triage.triage(issues, request.user, **data)
         return Response({"changed": sorted(changed)})

@@ -18,6 +18,12 @@ TOP_VALUES_PER_TAG = 5
 HISTORY_ROWS = 10
 
 
+def stored_events(issue: Issue) -> int:
+    """How many of the issue's events were stored (the rest were only counted, past the flood cap): from its
+    hourly counts, one indexed read of at most an hour's row per hour of the retention period."""
+    return IssueHourlyCount.objects.filter(issue=issue).aggregate(total=Sum("stored"))["total"] or 0
+
+
 def latest_event(issue: Issue) -> Event | None:
     return Event.objects.filter(issue=issue).order_by("-timestamp", "-id").first()
 

@@ -38,6 +38,7 @@ class ListParams:
     sort: str = DEFAULT_SORT
     cursor: str = ""
     level: str = ""
+    status: str = ""
     environment: str = ""
     release: str = ""
 
@@ -50,6 +51,7 @@ class ListParams:
             sort=sort if sort in SORTS else DEFAULT_SORT,
             cursor=data.get("cursor", "")[:100],
             level=level if level in LEVELS else "",
+            status=data.get("status", "") if data.get("status", "") in Issue.Status.values else "",
             environment=data.get("environment", "")[:200],
             release=data.get("release", "")[:200],
         )
@@ -57,6 +59,10 @@ class ListParams:
     def search_text(self) -> str:
         """The query with the filter fields added as terms (quoted, since values may hold spaces)."""
         terms = [self.query]
+        if self.status:
+            # The chosen status replaces the query's own `is:` terms (several would match any of them).
+            kept = [part for part in self.query.split() if not part.lower().startswith("is:")]
+            terms = [*kept, f"is:{self.status}"]
         for key in ("level", "environment", "release"):
             value = getattr(self, key).replace('"', "")
             if value:
@@ -70,6 +76,7 @@ class ListParams:
             "q": self.query,
             "sort": self.sort,
             "level": self.level,
+            "status": self.status,
             "environment": self.environment,
             "release": self.release,
             "cursor": self.cursor,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.template.loader import render_to_string
 
 from frontend import access, listing
+from frontend.issue_detail import stored_events
 from issues.models import Issue
 from projects.models import Project
 
@@ -96,10 +97,14 @@ def _list_update(subscription: Subscription, issue_ids: list[int], project_ids: 
 def _issue_page_update(subscription: Subscription, issue_ids: list[int], project_ids: set[int]) -> str:
     if subscription.issue_id not in issue_ids:
         return ""
-    issue = Issue.objects.filter(pk=subscription.issue_id, project_id__in=project_ids).first()
+    issue = Issue.objects.select_related("project").filter(pk=subscription.issue_id, project_id__in=project_ids).first()
     if issue is None:
         return ""
     return render_to_string(
         "frontend/partials/issue_update.html",
-        {"issue": issue, "new_events": max(0, issue.times_seen - subscription.times_seen_at_open)},
+        {
+            "issue": issue,
+            "new_events": max(0, issue.times_seen - subscription.times_seen_at_open),
+            "stored_events": stored_events(issue),
+        },
     )

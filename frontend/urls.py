@@ -7,6 +7,8 @@ from frontend import (
     alert_api,
     alert_views,
     api,
+    filter_api,
+    filter_views,
     grouping_views,
     key_views,
     login,
@@ -26,17 +28,24 @@ urlpatterns = [
     path("issues/triage/", triage_views.triage_bulk, name="triage-issues"),
     path("issues/<int:issue_id>/", views.issue, name="issue"),
     path("issues/<int:issue_id>/triage/", triage_views.triage_issue, name="triage-issue"),
+    path("issues/<int:issue_id>/discard/", triage_views.discard_issue, name="discard-issue"),
     path("issues/<int:issue_id>/events/<int:event_pk>/", views.issue, name="issue-event"),
     path("projects/<int:project_id>/issues/", views.project_issues, name="project-issues"),
     path("projects/<int:project_id>/settings/", views.project_settings, name="project-settings"),
     path("projects/<int:project_id>/test-event/", test_event.send_test_event, name="project-test-event"),
     path("projects/<int:project_id>/keys/", key_views.create_project_key, name="create-project-key"),
+    path("projects/<int:project_id>/noise/", key_views.update_noise_settings, name="update-noise-settings"),
     path(
         "projects/<int:project_id>/grouping/upgrade/", grouping_views.upgrade_grouping, name="upgrade-project-grouping"
     ),
     path(
         "projects/<int:project_id>/keys/<int:key_id>/revoke/", key_views.revoke_project_key, name="revoke-project-key"
     ),
+    path("projects/<int:project_id>/filters/", filter_views.project_filters, name="project-filters"),
+    path("projects/<int:project_id>/filters/new/", filter_views.filter_form, name="filter-create"),
+    path("projects/<int:project_id>/filters/<int:filter_id>/", filter_views.filter_form, name="filter-edit"),
+    path("projects/<int:project_id>/filters/<int:filter_id>/switch/", filter_views.switch_filter, name="filter-switch"),
+    path("projects/<int:project_id>/filters/<int:filter_id>/delete/", filter_views.delete_filter, name="filter-delete"),
     path("account/", account_views.account, name="account"),
     path("account/alerts/", account_views.account_alerts, name="account-alerts"),
     path("projects/<int:project_id>/alerts/", alert_views.project_alerts, name="project-alerts"),
@@ -80,6 +89,17 @@ urlpatterns = [
     path("api/ui/issues/<int:issue_id>/", api.IssueDetail.as_view(), name="api-issue"),
     path("api/ui/issues/<int:issue_id>/triage/", api.IssueTriage.as_view(), name="api-triage-issue"),
     path("api/ui/issues/<int:issue_id>/events/<int:event_pk>/", api.EventDetail.as_view(), name="api-event"),
+    path("api/ui/projects/<int:project_id>/filters/", filter_api.FilterList.as_view(), name="api-filters"),
+    path(
+        "api/ui/projects/<int:project_id>/filters/preview/",
+        filter_api.FilterPreview.as_view(),
+        name="api-filter-preview",
+    ),
+    path(
+        "api/ui/projects/<int:project_id>/filters/<int:filter_id>/",
+        filter_api.FilterDetail.as_view(),
+        name="api-filter",
+    ),
     path("api/ui/projects/<int:project_id>/alert-rules/", alert_api.RuleList.as_view(), name="api-alert-rules"),
     path(
         "api/ui/projects/<int:project_id>/alert-rules/<int:rule_id>/",

@@ -1,18 +1,19 @@
 """Counting what became of every item a project sent: accepted, or rejected and why.
 
 Counting happens in memory on the request path (a dict update under a lock) and is flushed to the
-`projects.IngestOutcome` table by the inbox writer about once a second, as one upsert per (project, outcome). A
-crash loses at most that last second of counts, never an event.
+`projects.IngestOutcome` table (projects/outcomes.py) by the inbox writer about once a second, as one upsert per
+(project, outcome). A crash loses at most that last second of counts, never an event.
 """
 
 import logging
 import threading
 from collections import Counter
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
-from projects.models import IngestOutcome, Project
+from projects.models import Project
 from projects.outage_log import OutageLog
+from projects.outcomes import add_outcome_counts
 
 log = logging.getLogger(__name__)
 outcome_outage = OutageLog(log, "ingest: saving outcome counts (kept in memory meanwhile)")
@@ -29,13 +30,8 @@ def count(project_id: int, outcome: str, n: int = 1) -> None:
 
 
 def _upsert(rows: list[tuple[int, str, int]]) -> None:
-    table = connection.ops.quote_name(IngestOutcome._meta.db_table)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (project_id, outcome, count) VALUES (%s, %s, %s) "
-            f"ON CONFLICT (project_id, outcome) DO UPDATE SET count = {table}.count + excluded.count",
-            rows,
-        )
+    with transaction.atomic():
+        add_outcome_counts(rows)
 
 
 def flush() -> None:

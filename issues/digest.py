@@ -2,7 +2,8 @@
 
 One batch is one transaction: claim up to N pending inbox rows (Postgres `FOR UPDATE SKIP LOCKED`, so any number
 of workers can run at once; SQLite's single writer makes the claim exclusive by itself), normalise and group them
-in Python, then write with a fixed number of statements whatever the batch size: one multi-row insert of events,
+in Python (after dropping those an inbound filter of their project matches: issues/inbound_filters.py), then
+write with a fixed number of statements whatever the batch size: one multi-row insert of events,
 one upsert per issue (counters aggregated in memory), multi-row upserts of hourly counts and tag counts, the
 transition rows, and the delete of the consumed inbox rows. A crash anywhere before commit leaves the rows
 pending and nothing counted; after commit the rows are gone and everything is counted.
@@ -11,7 +12,8 @@ New issues are the only contended writes: two workers may meet the same new grou
 On Postgres, creating issues for a project takes a transaction-level advisory lock for that project, and the key
 is looked up again under it, so a key gets exactly one Issue, one Grouping and one NEW transition; the unique
 constraint on Grouping remains as a backstop. Locks are taken in a fixed order (projects, then issues by id,
-then counter rows by key) so concurrent batches queue instead of deadlocking.
+then counter rows by key) so concurrent batches queue instead of deadlocking. Past a project's flood cap, an issue's
+events are counted but not stored (issues/flood_cap.py).
 
 Each attempt is counted before the batch's transaction begins (issues/claim.py), so that a worker dying in the
 middle of a batch counts too. Events tried before are retried alone, so one bad event does not hold back the
@@ -22,7 +24,7 @@ others; an event that failed or died DIGEST_MAX_ATTEMPTS times is set aside (kep
 import json
 import logging
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,7 +34,7 @@ import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
-from issues import escalation, sketch
+from issues import escalation, flood_cap, inbound_filters, lifecycle, sketch
 from issues.claim import Claim, claim_next, claim_rows, finish_claim, pending_rows, record_failures, release
 from issues.derived_tags import derived_tags
 from issues.grouping import GroupingKey, grouping_key
@@ -49,6 +51,7 @@ from issues.models import (
 )
 from issues.normalize import normalize_event, summary, user_key
 from issues.project_grouping import GroupingPlan, plans
+from issues.releases import ReleaseOrder
 from issues.signals import transitions_committed
 from projects.models import Project
 from projects.options import option
@@ -72,6 +75,8 @@ class BatchResult:
     duplicates: int = 0
     failed: int = 0
     orphans: int = 0
+    filtered: int = 0
+    flood_capped: int = 0  # counted, but past the flood cap: not stored
     new_issues: int = 0
     retry: bool = False  # the batch was of rows tried before (small by design)
 
@@ -81,6 +86,8 @@ class BatchResult:
         self.duplicates += other.duplicates
         self.failed += other.failed
         self.orphans += other.orphans
+        self.filtered += other.filtered
+        self.flood_capped += other.flood_capped
         self.new_issues += other.new_issues
 
 
@@ -117,11 +124,12 @@ def _loads(payload: bytes):
 
 
 def prepare(
-    inbox_id, project_id, event_id, received_at, payload, *, scrub_ip_addresses: bool, grouping: GroupingPlan
+    inbox_id, project_id, event_id, received_at, raw: dict, *, scrub_ip_addresses: bool, grouping: GroupingPlan
 ) -> Prepared:
+    """Normalise, scrub and group one event (`raw`: its JSON as the SDK sent it)."""
     received_at = received_at.astimezone(UTC)
     data = normalize_event(
-        _loads(payload),
+        raw,
         event_id=event_id.hex,
         received_at=received_at,
         retention=timedelta(days=option("EVENT_RETENTION_DAYS")),
@@ -256,46 +264,72 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
     finish_claim(claim)
     if not rows:
         return BatchResult()
-    scrub_ip = dict(Project.objects.filter(id__in={row[1] for row in rows}).values_list("id", "scrub_ip_addresses"))
+    settings = Project.objects.filter(id__in={row[1] for row in rows}).values_list(
+        "id", "scrub_ip_addresses", "flood_cap_per_hour"
+    )
+    scrub_ip = {project_id: scrub for project_id, scrub, _ in settings}
+    flood_caps = {project_id: cap for project_id, _, cap in settings}
     grouping = plans(scrub_ip)
+    filters = inbound_filters.active_filters(list(scrub_ip))
     prepared: list[Prepared] = []
     failures: dict[int, Exception] = {}
     orphans: list[int] = []  # rows of projects deleted since ingest accepted them
+    dropped: list[int] = []  # rows an inbound filter of their project drops
+    drops: Counter = Counter()  # (project id, filter id, day) -> events dropped
     for inbox_id, project_id, event_id, received_at, payload in rows:
         if project_id not in scrub_ip:
             orphans.append(inbox_id)
             continue
         try:
-            prepared.append(
-                prepare(
-                    inbox_id,
-                    project_id,
-                    event_id,
-                    received_at,
-                    payload,
-                    scrub_ip_addresses=scrub_ip[project_id],
-                    grouping=grouping[project_id],
-                )
+            raw = _loads(payload)
+            # First of all: a dropped event costs no normalising, grouping or storing.
+            filter_id = filters[project_id].first_match(raw) if project_id in filters else None
+            if filter_id is not None:
+                dropped.append(inbox_id)
+                drops[(project_id, filter_id, received_at.astimezone(UTC).date())] += 1
+                continue
+            item = prepare(
+                inbox_id,
+                project_id,
+                event_id,
+                received_at,
+                raw,
+                scrub_ip_addresses=scrub_ip[project_id],
+                grouping=grouping[project_id],
             )
+            filter_id = filters[project_id].discarding(item.key, item.previous_key) if project_id in filters else None
+            if filter_id is not None:
+                dropped.append(inbox_id)
+                drops[(project_id, filter_id, item.received_at.date())] += 1
+                continue
+            prepared.append(item)
         except Exception as error:
             logger.warning("event %s of project %s could not be digested", event_id, project_id, exc_info=True)
             failures[inbox_id] = error
 
     fresh, duplicates = _without_stored_events(prepared)
     result = BatchResult(
-        claimed=len(rows), stored=len(fresh), duplicates=len(duplicates), failed=len(failures), orphans=len(orphans)
+        claimed=len(rows),
+        stored=len(fresh),
+        duplicates=len(duplicates),
+        failed=len(failures),
+        orphans=len(orphans),
+        filtered=len(dropped),
     )
     transitions: list[IssueTransition] = []
     if fresh:
         result.new_issues = _assign_issues(fresh, transitions)
         _update_issues(fresh, transitions)
-        _insert_events(fresh)
-        _upsert_hourly_counts(fresh)
+        kept = flood_cap.events_to_store(fresh, flood_caps, {row.event_id for row in transitions})
+        result.flood_capped = len(fresh) - len(kept)
+        _insert_events(kept)
+        _upsert_hourly_counts(fresh, {item.inbox_id for item in kept})
         _upsert_minute_counts(fresh)
         _upsert_tags(fresh)
     if transitions:
         IssueTransition.objects.bulk_create(transitions)
-    _delete_inbox_rows([item.inbox_id for item in fresh] + duplicates + orphans)
+    inbound_filters.count_dropped(drops)
+    _delete_inbox_rows([item.inbox_id for item in fresh] + duplicates + orphans + dropped)
     if failures:
         record_failures(failures)
 
@@ -465,7 +499,7 @@ def _create_issues(firsts: list[Prepared], transitions: list) -> dict[tuple[int,
 
 def _update_issues(fresh: list[Prepared], transitions: list) -> None:
     """One read (locking the rows, in id order) and one write per touched issue, whatever the number of events."""
-    by_issue: dict[int, list[Prepared]] = defaultdict(list)
+    by_issue: dict[int, list[Prepared]] = defaultdict(list)  # each issue's events in arrival (inbox) order
     for item in fresh:
         by_issue[item.issue_id].append(item)
     current = Issue.objects.filter(id__in=by_issue).order_by("id").select_for_update()
@@ -476,10 +510,7 @@ def _update_issues(fresh: list[Prepared], transitions: list) -> None:
         current.values(
             "id",
             "project_id",
-            "status",
-            "resolved_at",
-            "resolved_in_release",
-            "muted_until",
+            *lifecycle.STATE_FIELDS,
             "times_seen",
             "first_seen",
             "last_seen",
@@ -489,14 +520,18 @@ def _update_issues(fresh: list[Prepared], transitions: list) -> None:
         )
     )
     this_hour = escalation.hour_of(now)
+    states = {issue["id"]: lifecycle.IssueState.of(issue) for issue in rows}
     escalating = escalation.escalating_issues(
-        [issue for issue in rows if escalation.may_escalate(issue, now)],
+        [issue for issue in rows if lifecycle.may_escalate(states[issue["id"]]) and escalation.old_enough(issue, now)],
         {
             issue["id"]: sum(1 for item in by_issue[issue["id"]] if escalation.hour_of(item.timestamp) == this_hour)
             for issue in rows
         },
         now,
     )
+    recent = _recent_counts([issue["id"] for issue in rows if states[issue["id"]].mute_condition.get("kind") == "rate"])
+    orders: dict[int, ReleaseOrder] = {}
+    json_value = Issue._meta.get_field("mute_condition").get_db_prep_value
     for issue in rows:
         events = by_issue[issue["id"]]
         latest = max(events, key=lambda item: item.timestamp)
@@ -504,53 +539,35 @@ def _update_issues(fresh: list[Prepared], transitions: list) -> None:
         for item in events:
             if item.user_key:
                 sketch.add(registers, item.user_key)
-        status, resolved_at, resolved_in, muted_until = (
-            issue["status"],
-            issue["resolved_at"],
-            issue["resolved_in_release"],
-            issue["muted_until"],
+        last_hour, last_day = recent.get(issue["id"], (0, 0))
+        counters = lifecycle.Counters(
+            times_seen=issue["times_seen"] + len(events),
+            users_seen=sketch.estimate(registers),
+            events_last_hour=last_hour + sum(1 for item in events if item.received_at >= now - escalation.HOUR),
+            events_last_day=last_day + len(events),
         )
-        if status == Issue.Status.RESOLVED:
-            # Events received before the resolution (a backlog) do not reopen it; with "resolved in release R",
-            # only events of R do (older releases are still expected to fail).
-            regressing = [
-                item
-                for item in events
-                if (resolved_at is None or item.received_at >= resolved_at)
-                and (not resolved_in or item.release == resolved_in)
-            ]
-            if regressing:
-                first = min(regressing, key=lambda item: item.inbox_id)
-                transitions.append(
-                    _transition(issue, IssueTransition.Kind.REGRESSED, first, {"resolved_in_release": resolved_in})
-                )
-                status, resolved_at, resolved_in = Issue.Status.UNRESOLVED, None, ""
-        elif status == Issue.Status.MUTED and muted_until is not None and muted_until <= now:
-            first = min(events, key=lambda item: item.inbox_id)
-            transitions.append(
-                _transition(issue, IssueTransition.Kind.UNMUTED, first, {"muted_until": muted_until.isoformat()})
-            )
-            status, muted_until = Issue.Status.UNRESOLVED, None
-        if issue["id"] in escalating:
-            first = min(events, key=lambda item: item.inbox_id)
-            if status == Issue.Status.MUTED:
-                details = {"muted_until": muted_until.isoformat(), "escalated": True}
-                transitions.append(_transition(issue, IssueTransition.Kind.UNMUTED, first, details))
-                status, muted_until = Issue.Status.UNRESOLVED, None
-            transitions.append(_transition(issue, IssueTransition.Kind.ESCALATED, first, escalating[issue["id"]]))
+        order = orders.setdefault(issue["project_id"], ReleaseOrder(issue["project_id"]))
+        outcome = lifecycle.on_events(
+            states[issue["id"]], events, now, escalating.get(issue["id"]), counters, order.is_newer
+        )
+        transitions.extend(_transition(issue, step) for step in outcome.steps)
+        state = outcome.state
         updates.append(
             [
-                issue["times_seen"] + len(events),
+                counters.times_seen,
                 adapt(min(issue["first_seen"], min(item.timestamp for item in events))),
                 adapt(max(issue["last_seen"], latest.timestamp)),
-                sketch.estimate(registers),
+                counters.users_seen,
                 bytes(registers),
                 latest.release or issue["last_release"],
                 latest.level,
-                status,
-                adapt(resolved_at),
-                resolved_in,
-                adapt(muted_until),
+                state.status,
+                adapt(state.resolved_at),
+                state.resolved_in_release,
+                state.resolved_after_release,
+                adapt(state.muted_until),
+                json_value(state.mute_condition, connection),
+                json_value(state.rearm, connection),
                 issue["id"],
             ]
         )
@@ -559,19 +576,36 @@ def _update_issues(fresh: list[Prepared], transitions: list) -> None:
         cursor.executemany(
             f"UPDATE {table} SET times_seen = %s, first_seen = %s, last_seen = %s, users_seen = %s, "
             "users_sketch = %s, last_release = %s, level = %s, status = %s, resolved_at = %s, "
-            "resolved_in_release = %s, muted_until = %s WHERE id = %s",
+            "resolved_in_release = %s, resolved_after_release = %s, muted_until = %s, mute_condition = %s, rearm = %s "
+            "WHERE id = %s",
             updates,
         )
 
 
-def _transition(issue: dict, kind: str, item: Prepared, details: dict) -> IssueTransition:
+def _recent_counts(issue_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Issue id -> its events (before this batch) of the last hour and the last day, from the minute counts: what
+    a mute until N events within an hour or a day compares with. Read for such muted issues only."""
+    if not issue_ids:
+        return {}
+    now = timezone.now()
+    counts = defaultdict(lambda: [0, 0])
+    for issue_id, minute, count in IssueMinuteCount.objects.filter(
+        issue_id__in=issue_ids, minute__gte=_minute_of(now - timedelta(days=1))
+    ).values_list("issue_id", "minute", "count"):
+        counts[issue_id][1] += count
+        if minute >= _minute_of(now - escalation.HOUR):
+            counts[issue_id][0] += count
+    return {issue_id: (hour, day) for issue_id, (hour, day) in counts.items()}
+
+
+def _transition(issue: dict, step: lifecycle.Step) -> IssueTransition:
     return IssueTransition(
         project_id=issue["project_id"],
         issue_id=issue["id"],
-        kind=kind,
-        event_id=item.event_id,
-        release=item.release,
-        details=details,
+        kind=step.kind,
+        event_id=step.event.event_id,
+        release=step.event.release,
+        details=step.details,
     )
 
 
@@ -627,17 +661,24 @@ def _insert_events(fresh: list[Prepared]) -> None:
     )
 
 
-def _upsert_hourly_counts(fresh: list[Prepared]) -> None:
-    counts: dict[tuple[int, int, datetime], int] = defaultdict(int)
+def _upsert_hourly_counts(fresh: list[Prepared], stored: set[int]) -> None:
+    """Add the batch's events to their issues' hourly counts, and those stored (by inbox id) to the stored counts."""
+    counts: dict[tuple[int, int, datetime], list[int]] = defaultdict(lambda: [0, 0])
     for item in fresh:
-        counts[(item.issue_id, item.project_id, item.timestamp.replace(minute=0, second=0, microsecond=0))] += 1
+        entry = counts[(item.issue_id, item.project_id, item.timestamp.replace(minute=0, second=0, microsecond=0))]
+        entry[0] += 1
+        entry[1] += item.inbox_id in stored
     adapt = connection.ops.adapt_datetimefield_value
     table = IssueHourlyCount._meta.db_table
     _insert_rows(
-        f"INSERT INTO {table} (issue_id, project_id, hour, count)",
-        ["bigint", "bigint", "timestamptz", "integer"],
-        [[issue_id, project_id, adapt(hour), count] for (issue_id, project_id, hour), count in sorted(counts.items())],
-        f"ON CONFLICT (issue_id, hour) DO UPDATE SET count = {table}.count + excluded.count",
+        f"INSERT INTO {table} (issue_id, project_id, hour, count, stored)",
+        ["bigint", "bigint", "timestamptz", "integer", "integer"],
+        [
+            [issue_id, project_id, adapt(hour), count, n_stored]
+            for (issue_id, project_id, hour), (count, n_stored) in sorted(counts.items())
+        ],
+        f"ON CONFLICT (issue_id, hour) DO UPDATE SET count = {table}.count + excluded.count, "
+        f"stored = {table}.stored + excluded.stored",
     )
 
 

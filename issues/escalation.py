@@ -13,7 +13,8 @@ and the issue
   (the spike also raises the usual rate, so a lasting new level stops counting as a spike within days);
 - is not resolved (an event after the resolution is a regression, the stronger news) and not muted "forever"
   (that mute lasts until someone unmutes). A mute for a while (1 h, 24 h, 7 d) silences the usual noise, not a
-  spike: the escalating issue is unmuted, and the batch writes UNMUTED then ESCALATED.
+  spike: the escalating issue is unmuted, and the batch writes UNMUTED then ESCALATED. (These two are the state
+  machine's rules, issues/lifecycle.py.)
 
 This is Sentry's idea of an escalating issue (volume well above its forecast) with the forecast reduced to the
 issue's own recent average, which the rollup gives for one indexed read per issue.
@@ -27,7 +28,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Sum
 
-from issues.models import Issue, IssueHourlyCount, IssueTransition
+from issues.models import IssueHourlyCount, IssueTransition
 from projects.options import option
 
 HOUR = timedelta(hours=1)
@@ -37,20 +38,18 @@ def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def may_escalate(issue: dict, now: datetime) -> bool:
-    """Whether `issue` (a row as digest read it, before this batch) can escalate at all."""
-    if issue["status"] == Issue.Status.RESOLVED:
-        return False
-    if issue["status"] == Issue.Status.MUTED and issue["muted_until"] is None:
-        return False
+def old_enough(issue: dict, now: datetime) -> bool:
+    """Whether `issue` (a row as digest read it, before this batch) is old enough to have a usual rate. (Which
+    states may escalate is the state machine's rule: issues/lifecycle.py, may_escalate.)"""
     return issue["first_seen"] <= hour_of(now) - option("ESCALATION_MIN_AGE_HOURS") * HOUR
 
 
 def escalating_issues(issues: list[dict], batch_counts: dict[int, int], now: datetime) -> dict[int, dict]:
     """Issue id -> the figures that made it escalate, for those of `issues` that escalate with this batch.
 
-    `issues` are rows with id and first_seen, already passed through `may_escalate`; `batch_counts` holds the
-    number of this batch's events of each issue that fall in the current hour (not yet in the rollup)."""
+    `issues` are rows with id and first_seen, already passed through `old_enough` and the state machine's
+    `may_escalate`; `batch_counts` holds the number of this batch's events of each issue that fall in the current
+    hour (not yet in the rollup)."""
     if not issues:
         return {}
     hour = hour_of(now)

@@ -101,6 +101,7 @@ class Issue(models.Model):
         UNRESOLVED = "unresolved"
         RESOLVED = "resolved"
         MUTED = "muted"
+        DISCARDED = "discarded"  # its future events are dropped (an inbound filter of kind "issue")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="issues")
     # Per-project sequence shown to people as e.g. "BACKEND-42".
@@ -122,7 +123,12 @@ class Issue(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNRESOLVED)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_in_release = models.CharField(max_length=250, blank=True, default="")
+    # Resolved "in the next release": the newest release seen then ("" when none was); null otherwise
+    # (issues/lifecycle.py says what each of these fields means to the rules).
+    resolved_after_release = models.CharField(max_length=250, null=True, blank=True, default=None)
     muted_until = models.DateTimeField(null=True, blank=True)
+    mute_condition = models.JSONField(default=dict, blank=True)
+    rearm = models.JSONField(default=dict, blank=True)
     # What free-text search looks in (issues/search.py): title, culprit and exception value, upper-cased and
     # joined by a separator no query contains. Stored by the database, so that a search that many issues match
     # compares this text instead of rebuilding it from three columns for every candidate row; PostgreSQL indexes
@@ -231,12 +237,14 @@ class Event(models.Model):
 
 
 class IssueHourlyCount(models.Model):
-    """Events per issue per hour, kept by digest so charts never count Event rows."""
+    """Events per issue per hour (of their timestamps), kept by digest so charts never count Event rows; `stored`
+    of them were stored, the rest only counted, past the project's flood cap (issues/flood_cap.py)."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="hourly_counts")
     hour = models.DateTimeField()
     count = models.IntegerField(default=0)
+    stored = models.IntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issue", "hour"], name="one_count_per_issue_hour")]
@@ -290,6 +298,8 @@ class IssueTransition(models.Model):
         RESOLVED = "resolved"
         UNRESOLVED = "unresolved"
         MUTED = "muted"
+        DISCARDED = "discarded"
+        UNDISCARDED = "undiscarded"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="transitions")
@@ -307,6 +317,56 @@ class IssueTransition(models.Model):
             # notify's sweep: the recent transitions it has not handled yet.
             models.Index(fields=["created_at"], name="transition_by_time"),
         ]
+
+
+class InboundFilter(models.Model):
+    """A rule of a project that drops matching events before digest stores them (issues/inbound_filters.py).
+
+    Dropped events are never stored and never alert; each filter's drops are counted per day
+    (InboundFilterDailyCount) and the project's as the ingest outcome "filtered"."""
+
+    class Kind(models.TextChoices):
+        EXCEPTION_TYPE = "exception_type", "Exception type (glob)"
+        MESSAGE = "message", "Message or exception value (glob)"
+        RELEASE = "release", "Release (glob)"
+        ENVIRONMENT = "environment", "Environment"
+        LEVEL = "level", "Level"
+        LOGGER = "logger", "Logger (glob)"
+        TAG = "tag", "Tag key:value (value glob)"
+        CLIENT_IP = "client_ip", "Client IP address or network (CIDR)"
+        CRAWLER = "crawler", "Web crawlers (by user agent)"
+        LOCALHOST = "localhost", "Events from localhost"
+        HEALTH_CHECK = "health_check", "Health-check URLs"
+        # Made by "discard" on an issue (issues/triage.py), undone there: drops events whose grouping key (of any
+        # version) belongs to the issue. Not offered by the filter form.
+        ISSUE = "issue", "Discarded issue"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="inbound_filters")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    # What the kind matches (a glob, a name, key:glob or a CIDR); empty for the kinds that need none.
+    pattern = models.CharField(max_length=250, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, null=True, blank=True, related_name="discard_filters")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Changed on every save: digest recompiles a project's filters when one of them changed.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "is_active"], name="inbound_filter_by_project")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.pattern}" if self.pattern else self.get_kind_display()
+
+
+class InboundFilterDailyCount(models.Model):
+    """How many events a filter dropped on a day (UTC, by arrival)."""
+
+    inbound_filter = models.ForeignKey(InboundFilter, on_delete=models.CASCADE, related_name="daily_counts")
+    day = models.DateField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["inbound_filter", "day"], name="one_count_per_filter_day")]
 
 
 class ProjectStorage(models.Model):

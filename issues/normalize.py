@@ -116,7 +116,7 @@ def canonical_timestamp(value) -> str:
     return rfc3339(moment) if moment else ""
 
 
-def _level(value) -> str:
+def level_of(value) -> str:
     if type(value) is str and value in LEVELS:
         return value
     level = text(value, 16).lower().strip()
@@ -170,7 +170,7 @@ def _breadcrumb(crumb: dict, message: str, data) -> dict:
         "timestamp": canonical_timestamp(crumb.get("timestamp")),
         "type": (kind if type(kind) is str and len(kind) <= MAX_SHORT else text(kind, MAX_SHORT)) or "default",
         "category": category if type(category) is str and len(category) <= MAX_NAME else text(category, MAX_NAME),
-        "level": "info" if level is None else _level(level),
+        "level": "info" if level is None else level_of(level),
         "message": message,
         "data": data,
     }
@@ -196,7 +196,7 @@ class Normalizer:
             "timestamp": rfc3339(self.timestamp(raw.get("timestamp"), received_at, retention)),
             "received": rfc3339(received_at),
             "platform": text(raw.get("platform"), MAX_SHORT) or "other",
-            "level": _level(raw.get("level")),
+            "level": level_of(raw.get("level")),
             "logger": text(raw.get("logger"), MAX_SHORT),
             "transaction": text(raw.get("transaction") or raw.get("culprit"), MAX_NAME),
             "server_name": text(raw.get("server_name"), MAX_NAME),

@@ -23,6 +23,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from issues import retention
 from issues.digest import digest_until_empty, pending_events
 from issues.live import use_server_loop
+from issues.sweep import SWEEP_SECONDS, sweep_issues
 from projects.options import option
 from projects.outage_log import OutageLog
 
@@ -104,6 +105,8 @@ def digest_round() -> None:
 
 # Events committed by another process (a second web process, a management command) are seen within a second.
 digest_thread = BackgroundThread("tracehound-digest", digest_round, sweep_seconds=1.0)
+# Auto-resolve and re-arm (issues/sweep.py), on the digest switch: the same in-process work.
+issues_sweep_thread = BackgroundThread("tracehound-issues-sweep", sweep_issues, sweep_seconds=SWEEP_SECONDS)
 
 
 # Retention's sweep: at start, then every RETENTION_SWEEP_SECONDS (production: beat).

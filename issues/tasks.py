@@ -22,6 +22,7 @@ from django.db import DatabaseError
 
 from issues import retention
 from issues.digest import digest_until_empty, pending_events
+from issues.sweep import sweep_issues
 from projects.outage_log import OutageLog
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,13 @@ def digest_pending() -> None:
             result.duplicates,
             result.failed,
         )
+
+
+@shared_task(ignore_result=True)
+def sweep_issues_task() -> None:
+    resolved, rearmed = sweep_issues()
+    if resolved or rearmed:
+        logger.info("issues sweep: %s auto-resolved, %s mutes re-armed", resolved, rearmed)
 
 
 @shared_task(ignore_result=True)

@@ -1,138 +1,177 @@
-"""Triage: a person resolves, reopens, mutes or unmutes issues. The one path for every such change.
+"""Triage: a person resolves, reopens, mutes, unmutes or discards issues. The one path for every such change.
 
-Each action changes the issues' status fields, writes one IssueTransition per changed issue (with the person as
-actor) in the same transaction, and announces the change to open pages after commit (issues/live.py), so the UI,
-the API, digest and notify agree on what happened and when. Digest takes it from there: an event after a
-resolution regresses the issue; a mute for a while (1h, 24h, 7d) ends at the first event after its end, or
-earlier when the issue escalates; a mute "forever" lasts until someone unmutes (issues/escalation.py).
+The rules are the state machine's (issues/lifecycle.py); this service loads the issues' states under their row
+locks, asks the state machine, and writes its answer: the issues' status fields, one IssueTransition per
+transition (with the person as actor) in the same transaction, and after commit an announcement to open pages
+(issues/live.py). Digest takes it from there (an event after a resolution regresses the issue, a mute ends...).
+Discarding an issue also adds an inbound filter on its grouping keys, so its future events are dropped; undoing
+the discard deletes that filter.
 
 Callers pass a queryset already narrowed to what the person may see; an issue already in the target state is
 left alone (no transition, no push), so repeating an action is harmless.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from issues import live
-from issues.models import Issue, IssueTransition
+from issues import lifecycle, live
+from issues.models import InboundFilter, Issue, IssueHourlyCount, IssueTransition
+from issues.releases import newest_release
+from projects.models import Project
 
 # One bulk action changes at most this many issues: more than a list page shows (50), and a bound on its work.
 MAX_ISSUES = 500
-# The durations a mute may be given, by the names forms and the API use; "forever" means until someone unmutes.
-MUTE_DURATIONS = {
-    "1h": timedelta(hours=1),
-    "24h": timedelta(hours=24),
-    "7d": timedelta(days=7),
-    "forever": None,
-}
+ACTIONS = lifecycle.ACTIONS
+MUTE_DURATIONS = lifecycle.MUTE_DURATIONS
+TriageError = lifecycle.LifecycleError
 
 
-class TriageError(ValueError):
-    """The action cannot be applied as asked (an unknown action or mute duration)."""
+def triage(issues: QuerySet, actor, action: str, duration: str = "forever", **options) -> list[int]:
+    """Apply the named action (one of ACTIONS) to `issues`; the ids of the issues it changed.
 
-
-@dataclass(frozen=True)
-class _Change:
-    kind: str
-    # Issues in these states change; the others are already where the action would take them.
-    from_statuses: tuple[str, ...]
-    fields: dict
-    details: dict
-
-
-def _resolve(now: datetime) -> _Change:
-    return _Change(
-        IssueTransition.Kind.RESOLVED,
-        (Issue.Status.UNRESOLVED, Issue.Status.MUTED),
-        {"status": Issue.Status.RESOLVED, "resolved_at": now, "resolved_in_release": "", "muted_until": None},
-        {},
-    )
-
-
-def _reopen(kind: str, from_status: str) -> _Change:
-    return _Change(
-        kind,
-        (from_status,),
-        {"status": Issue.Status.UNRESOLVED, "resolved_at": None, "resolved_in_release": "", "muted_until": None},
-        {},
-    )
-
-
-def _mute(now: datetime, duration: str) -> _Change:
-    if duration not in MUTE_DURATIONS:
-        raise TriageError(f"unknown mute duration {duration!r}; one of {', '.join(MUTE_DURATIONS)}")
-    delta = MUTE_DURATIONS[duration]
-    until = now + delta if delta else None
-    return _Change(
-        IssueTransition.Kind.MUTED,
-        (Issue.Status.UNRESOLVED, Issue.Status.RESOLVED),
-        {"status": Issue.Status.MUTED, "resolved_at": None, "resolved_in_release": "", "muted_until": until},
-        {"muted_until": until.isoformat() if until else None},
-    )
-
-
-def _apply(issues: QuerySet, actor, change: _Change) -> list[int]:
-    """Apply `change` to those of `issues` it changes; the ids of the changed issues."""
+    A mute lasts `duration` (a MUTE_DURATIONS name), or `until` a moment, or until a `volume`; a resolve may be
+    `in_release` a release or lifecycle.NEXT_RELEASE (issues/lifecycle.py, act). `actor` None: the sweep's."""
+    now = timezone.now()
+    lifecycle.check_action(action, duration, now, **options)
     with transaction.atomic():
         # Locked in id order, as digest locks them, so the two never deadlock and neither overwrites the other.
         rows = list(
-            issues.filter(status__in=change.from_statuses)
-            .order_by("id")
+            issues.order_by("id")
             .select_for_update()
-            .values_list("id", "project_id")
+            .values("id", "project_id", "times_seen", "users_seen", *lifecycle.STATE_FIELDS)
         )
-        if not rows:
-            return []
-        ids = [issue_id for issue_id, _ in rows]
-        Issue.objects.filter(id__in=ids).update(**change.fields)
-        IssueTransition.objects.bulk_create(
-            IssueTransition(
-                project_id=project_id, issue_id=issue_id, kind=change.kind, actor=actor, details=change.details
-            )
-            for issue_id, project_id in rows
-        )
+        newest = {}
+        if options.get("in_release") == lifecycle.NEXT_RELEASE:
+            newest = {project_id: newest_release(project_id) for project_id in {row["project_id"] for row in rows}}
+        by_new_state: dict[str, tuple[lifecycle.IssueState, list[int]]] = {}
+        transitions = []
         by_project: dict[int, list[int]] = defaultdict(list)
-        for issue_id, project_id in rows:
-            by_project[project_id].append(issue_id)
+        for row in rows:
+            counters = lifecycle.Counters(times_seen=row["times_seen"], users_seen=row["users_seen"])
+            outcome = lifecycle.act(
+                lifecycle.IssueState.of(row),
+                action,
+                now,
+                duration,
+                counters=counters,
+                newest_release=newest.get(row["project_id"], ""),
+                **options,
+            )
+            if not outcome.changed:
+                continue
+            # Issues that end in the same state share one update (a mute until a volume counts from each one's own).
+            key = repr(sorted(outcome.state.fields().items()))
+            by_new_state.setdefault(key, (outcome.state, []))[1].append(row["id"])
+            by_project[row["project_id"]].append(row["id"])
+            transitions.extend(
+                IssueTransition(
+                    project_id=row["project_id"], issue_id=row["id"], kind=step.kind, actor=actor, details=step.details
+                )
+                for step in outcome.steps
+            )
+        for state, ids in by_new_state.values():
+            Issue.objects.filter(id__in=ids).update(**state.fields())
+        IssueTransition.objects.bulk_create(transitions)
+        _keep_discard_filters(action, by_project)
         for project_id, issue_ids in by_project.items():
             live.project_changed(project_id, issue_ids)  # sent after commit
-    return ids
+    return [issue_id for _, ids in by_new_state.values() for issue_id in ids]
 
 
-def resolve_issues(issues: QuerySet, actor) -> list[int]:
-    return _apply(issues, actor, _resolve(timezone.now()))
+def _keep_discard_filters(action: str, by_project: dict[int, list[int]]) -> None:
+    """A discarded issue's events are dropped by an inbound filter on its grouping keys (issues/inbound_filters.py):
+    made with the discard, deleted by its undoing."""
+    changed = [issue_id for issue_ids in by_project.values() for issue_id in issue_ids]
+    if action == "discard":
+        InboundFilter.objects.bulk_create(
+            InboundFilter(project_id=project_id, kind=InboundFilter.Kind.ISSUE, issue_id=issue_id)
+            for project_id, issue_ids in by_project.items()
+            for issue_id in issue_ids
+        )
+    elif action == "undiscard":
+        InboundFilter.objects.filter(kind=InboundFilter.Kind.ISSUE, issue_id__in=changed).delete()
+
+
+def resolve_issues(issues: QuerySet, actor, in_release: str = "") -> list[int]:
+    """Resolve now, `in_release` R (events of older releases do not regress it), or in lifecycle.NEXT_RELEASE."""
+    return triage(issues, actor, "resolve", in_release=in_release)
 
 
 def unresolve_issues(issues: QuerySet, actor) -> list[int]:
-    return _apply(issues, actor, _reopen(IssueTransition.Kind.UNRESOLVED, Issue.Status.RESOLVED))
+    return triage(issues, actor, "unresolve")
 
 
-def mute_issues(issues: QuerySet, actor, duration: str = "forever") -> list[int]:
-    """Mute until `duration` (a MUTE_DURATIONS name) has passed, or until someone unmutes ("forever")."""
-    return _apply(issues, actor, _mute(timezone.now(), duration))
+def mute_issues(issues: QuerySet, actor, duration: str = "forever", **options) -> list[int]:
+    """Mute until `duration` (a MUTE_DURATIONS name) has passed, or until someone unmutes ("forever"); or `until`
+    a moment, or until a `volume` (issues/lifecycle.py, mute_condition)."""
+    return triage(issues, actor, "mute", duration, **options)
 
 
 def unmute_issues(issues: QuerySet, actor) -> list[int]:
-    return _apply(issues, actor, _reopen(IssueTransition.Kind.UNMUTED, Issue.Status.MUTED))
+    return triage(issues, actor, "unmute")
 
 
-ACTIONS = {
-    "resolve": resolve_issues,
-    "unresolve": unresolve_issues,
-    "mute": mute_issues,
-    "unmute": unmute_issues,
-}
+# The sweep's changes: made by no one, through the same state machine, history rows and live pushes.
+SWEEP_BATCH = 500
 
 
-def triage(issues: QuerySet, actor, action: str, duration: str = "forever") -> list[int]:
-    """Apply the named action (a key of ACTIONS) to `issues`; the ids of the issues it changed."""
-    if action not in ACTIONS:
-        raise TriageError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
-    if action == "mute":
-        return mute_issues(issues, actor, duration)
-    return ACTIONS[action](issues, actor)
+def auto_resolve_stale_issues(now=None) -> list[int]:
+    """Resolve the unresolved issues of projects with `auto_resolve_days` set that had no event for that many
+    days; at most SWEEP_BATCH issues a round (the sweep comes back). A resolve alerts no one."""
+    now = now or timezone.now()
+    changed = []
+    for project_id, days in Project.objects.filter(auto_resolve_days__isnull=False).values_list(
+        "id", "auto_resolve_days"
+    ):
+        stale = Issue.objects.filter(
+            project_id=project_id, status=Issue.Status.UNRESOLVED, last_seen__lt=now - timedelta(days=days)
+        ).order_by("id")
+        ids = list(stale.values_list("id", flat=True)[: SWEEP_BATCH - len(changed)])
+        if ids:
+            changed += triage(
+                Issue.objects.filter(id__in=ids), None, "resolve", reason={"auto_resolved_after_days": days}
+            )
+        if len(changed) >= SWEEP_BATCH:
+            break
+    return changed
+
+
+def rearm_quiet_issues(now=None) -> list[int]:
+    """Mute again the issues unmuted by volume whose mute asked for a re-arm, once they stayed under its lower
+    rate for its quiet period (issues/lifecycle.py, rearm_due)."""
+    now = now or timezone.now()
+    changed = []
+    with transaction.atomic():
+        rows = list(
+            Issue.objects.filter(status=Issue.Status.UNRESOLVED)
+            .exclude(rearm={})
+            .order_by("id")
+            .select_for_update()
+            .values("id", "project_id", "times_seen", "users_seen", *lifecycle.STATE_FIELDS)[:SWEEP_BATCH]
+        )
+        for row in rows:
+            state = lifecycle.IssueState.of(row)
+            unmuted_at = datetime.fromisoformat(state.rearm["unmuted_at"])
+            since = max(unmuted_at + timedelta(hours=1), now - timedelta(hours=state.rearm["quiet_hours"]))
+            busiest = (
+                IssueHourlyCount.objects.filter(
+                    issue_id=row["id"], hour__gte=since.replace(minute=0, second=0)
+                ).aggregate(busiest=Max("count"))["busiest"]
+                or 0
+            )
+            counters = lifecycle.Counters(times_seen=row["times_seen"], users_seen=row["users_seen"])
+            outcome = lifecycle.rearm_due(state, now, busiest, counters)
+            if not outcome.changed:
+                continue
+            Issue.objects.filter(id=row["id"]).update(**outcome.state.fields())
+            IssueTransition.objects.bulk_create(
+                IssueTransition(project_id=row["project_id"], issue_id=row["id"], kind=step.kind, details=step.details)
+                for step in outcome.steps
+            )
+            live.project_changed(row["project_id"], [row["id"]])
+            changed.append(row["id"])
+    return changed

@@ -32,7 +32,7 @@ class ProjectKeyInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "slug", "organization", "platform"]
+    list_display = ["id", "name", "slug", "organization", "platform", "flood_cap_per_hour"]
     list_filter = ["organization", "platform"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["teams"]

@@ -78,6 +78,12 @@ class Project(models.Model):
     events_per_hour = models.PositiveIntegerField(null=True, blank=True)
     # Digest: replace client IP addresses by a placeholder before storing events.
     scrub_ip_addresses = models.BooleanField(default=False)
+    # Digest: at most this many events of one issue are stored per hour (the rest are counted, not kept:
+    # issues/flood_cap.py); null: every event is stored.
+    flood_cap_per_hour = models.PositiveIntegerField(null=True, blank=True, default=100)
+    # An unresolved issue without events for this many days is resolved by the periodic sweep (issues/sweep.py);
+    # null: never.
+    auto_resolve_days = models.PositiveIntegerField(null=True, blank=True)
 
     objects = ProjectQuerySet.as_manager()
 
@@ -121,7 +127,8 @@ class ProjectKey(models.Model):
 
 class IngestOutcome(models.Model):
     """How many items ingest received for a project, per outcome ("accepted", "invalid", "too_large",
-    "rate_limited", ...), so that what a project sent = accepted + rejected. Written by ingest, shown by `status`."""
+    "rate_limited", ...), so that what a project sent = accepted + rejected; of the accepted, digest counts those its
+    inbound filters dropped as "filtered". Written through projects/outcomes.py, shown by `status`."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     outcome = models.CharField(max_length=32)

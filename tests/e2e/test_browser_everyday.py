@@ -55,6 +55,8 @@ def test_home_list_and_settings_fit_a_phone(browser, tracehound_server, team, pr
         ("list", f"/projects/{project.pk}/issues/"),
         ("settings", f"/projects/{project.pk}/settings/"),
         ("alerts", f"/projects/{project.pk}/alerts/"),
+        ("filters", f"/projects/{project.pk}/filters/"),
+        ("filter form", f"/projects/{project.pk}/filters/new/"),
     ]:
         page.goto(f"{tracehound_server.url}{path}")
         assert widest_overflow(page) <= 0, f"{name} scrolls sideways at 375 px"

@@ -96,7 +96,7 @@ def test_terms_that_cannot_match_are_named(project, foreign_project):
 
     assert hints("is:unresolved level:error customer:acme browser:Firefox user.email:a@b.c url:/x") == []
     assert hints("is:unresolvd level:err") == [
-        "is:unresolvd is not a status; use one of unresolved, resolved, muted.",
+        "is:unresolvd is not a status; use one of unresolved, resolved, muted, discarded.",
         "level:err is not a level; use one of fatal, error, warning, info, debug.",
     ]
     # A key that only another project's events carried is unknown here: no leak of other projects' tag names
@@ -115,4 +115,6 @@ def test_the_list_and_the_api_show_the_hints(member_client, project):
     assert "No event here has a tag costumer, so costumer: matches nothing." in page.content.decode()
     assert "<b>acme" not in page.content.decode()
     api = member_client.get(reverse("api-issues"), {"project": project.pk, "q": "customer:acme is:nope"}).json()
-    assert api["count"] == 0 and api["hints"] == ["is:nope is not a status; use one of unresolved, resolved, muted."]
+    assert api["count"] == 0 and api["hints"] == [
+        "is:nope is not a status; use one of unresolved, resolved, muted, discarded."
+    ]

@@ -242,7 +242,16 @@ def test_the_schema_describes_the_triage_operations():
     bulk = schema["paths"]["/api/ui/issues/triage/"]["post"]
     assert one["operationId"] == "issues_triage" and bulk["operationId"] == "issues_triage_bulk"
     components = schema["components"]["schemas"]
-    assert set(components["BulkTriage"]["properties"]) == {"action", "duration", "issues"}
+    assert set(components["BulkTriage"]["properties"]) == {
+        "action",
+        "duration",
+        "until",
+        "threshold",
+        "rearm_below",
+        "rearm_quiet_hours",
+        "in_release",
+        "issues",
+    }
     assert set(one["responses"]) == set(bulk["responses"]) == {"200", "400", "404"}
     assert {"status", "resolved_at", "muted_until"} <= set(components["Issue"]["properties"])
 

@@ -2,10 +2,11 @@ import fnmatch
 import re
 import time
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from issues.glob import glob_match
+from issues.glob import MAX_PATTERN_LENGTH, GlobSet, compile_glob, glob_match
 
 alphabet = st.sampled_from("ab.*?-")
 
@@ -31,3 +32,27 @@ def test_a_hostile_pattern_takes_linear_time():
     started = time.perf_counter()
     assert not glob_match(pattern, text)
     assert time.perf_counter() - started < 1.0  # a backtracking regex takes exponential time here
+
+
+@given(pattern=st.text(alphabet, max_size=14), text=st.text(st.sampled_from("ab.-"), max_size=14))
+def test_a_compiled_glob_matches_as_glob_match(pattern, text):
+    assert compile_glob(pattern)(text) == glob_match(pattern, text)
+
+
+def test_a_compiled_hostile_pattern_takes_linear_time_and_long_patterns_are_refused():
+    started = time.perf_counter()
+    text = "a" * 10_000 + "b"
+    assert not compile_glob("*a" * 100)(text)
+    assert not compile_glob("*a?" * 66 + "c")(text)
+    assert compile_glob("*a?" * 66)(text)
+    assert time.perf_counter() - started < 1.0
+    with pytest.raises(ValueError, match="at most 200"):
+        compile_glob("a" * (MAX_PATTERN_LENGTH + 1))
+
+
+@given(
+    patterns=st.lists(st.text(alphabet, max_size=6), max_size=6),
+    text=st.text(st.sampled_from("ab.-"), max_size=10),
+)
+def test_a_glob_set_matches_when_any_of_its_globs_does(patterns, text):
+    assert GlobSet(patterns)(text) == any(glob_match(pattern, text) for pattern in patterns)

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 
 from config.management.commands.status import project_stats
-from issues import digest
+from issues import digest, triage
 from issues.claim import claim_next, release
 from issues.models import Event, Grouping, InboxItem, Issue, IssueHourlyCount, IssueTag, IssueTransition
 
@@ -49,7 +49,10 @@ def start_worker(batch_size: int) -> subprocess.Popen:
 
 
 def fill_inbox(project, count: int, fingerprints: int) -> None:
-    """`count` events cycling through `fingerprints` distinct new problems, each with a user and a tag."""
+    """`count` events cycling through `fingerprints` distinct new problems, each with a user and a tag; every one
+    stored (no flood cap), so that stored events can be counted against times_seen."""
+    project.flood_cap_per_hour = None
+    project.save(update_fields=["flood_cap_per_hour"])
     rows = []
     for n in range(count):
         event_id = uuid.uuid4()
@@ -210,6 +213,24 @@ def test_a_batch_waits_for_its_rows_while_another_worker_claim_holds_them(projec
     assert released.is_set(), "the other claim did not hold the rows"
     assert (result.claimed, result.stored) == (10, 10)
     assert_each_event_counted_once(project, 10, 2)
+
+
+def test_a_mute_condition_reached_by_two_workers_at_once_unmutes_once(project):
+    needs_postgres()
+    fill_inbox(project, 1, fingerprints=1)
+    digest.digest_until_empty()
+    issue = Issue.objects.get(project=project)
+    triage.mute_issues(Issue.objects.filter(pk=issue.pk), None, volume={"kind": "count", "threshold": 50})
+    fill_inbox(project, 600, fingerprints=1)  # every batch of both workers is past the threshold
+    workers = [start_worker(batch_size=20) for _ in range(2)]
+    outputs = [worker.communicate(timeout=120)[0] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    digested = [int(output.split("digested ", 1)[1].split(" ", 1)[0]) for output in outputs]
+    assert sum(digested) == 600 and all(digested), f"the workers did not overlap: {digested}"
+    issue.refresh_from_db()
+    assert issue.status == "unresolved" and issue.times_seen == 601
+    transitions = list(IssueTransition.objects.filter(issue=issue).order_by("id").values_list("kind", flat=True))
+    assert transitions == ["new", "muted", "unmuted", "escalated"]
 
 
 def test_a_live_workers_claim_is_left_alone_and_a_dead_workers_claim_counts_an_attempt(project):

@@ -251,3 +251,36 @@ def test_an_escalation_alerts_even_when_it_ends_a_mute_for_a_while_but_a_mute_th
     assert IssueTransition.objects.filter(issue=other, kind="unmuted").exists()
     handle_transitions()
     assert alerts_of(rule) == [("escalation", issue.id)]
+
+
+def test_an_unmute_by_volume_alerts_and_a_rearm_an_auto_resolve_or_a_discard_alert_no_one(quiet_project, member):
+    rule = rule_for(quiet_project, triggers=("escalation", "regression"))
+    issue = digest(quiet_project)
+    handle_transitions()
+    volume = {"kind": "count", "threshold": 2, "rearm_below": 5, "rearm_quiet_hours": 1}
+    triage.mute_issues(Issue.objects.filter(pk=issue.pk), member, volume=volume)
+    digest(quiet_project)
+    digest(quiet_project)  # the second more event: unmuted by volume
+    handle_transitions()
+    assert alerts_of(rule) == [("escalation", issue.pk)]
+
+    later = timezone.now() + timedelta(hours=2)
+    assert triage.rearm_quiet_issues(now=later) == [issue.pk]
+    quiet_project.auto_resolve_days = 1
+    quiet_project.save()
+    triage.unmute_issues(Issue.objects.filter(pk=issue.pk), member)
+    Issue.objects.filter(pk=issue.pk).update(last_seen=timezone.now() - timedelta(days=2))
+    assert triage.auto_resolve_stale_issues() == [issue.pk]
+    triage.triage(Issue.objects.filter(pk=issue.pk), member, "discard")
+    handle_transitions()
+    assert len(alerts_of(rule)) == 1
+    assert list(IssueTransition.objects.filter(issue=issue).order_by("id").values_list("kind", flat=True)) == [
+        "new",
+        "muted",
+        "unmuted",
+        "escalated",
+        "muted",
+        "unmuted",
+        "resolved",
+        "discarded",
+    ]

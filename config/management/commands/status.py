@@ -9,6 +9,7 @@ from django.db.models import Count, Q, Sum
 from config.health import check_services
 from issues.models import InboxItem, Issue, ProjectStorage
 from projects.models import IngestOutcome, Project
+from projects.outcomes import FILTERED
 
 
 def project_stats() -> list[dict]:
@@ -37,7 +38,7 @@ def project_stats() -> list[dict]:
                 "issues": issues.get(project_id, {}).get("issues", 0),
                 "pending": inbox.get(project_id, {}).get("pending", 0),
                 "set_aside": inbox.get(project_id, {}).get("set_aside", 0),
-                # What ingest did with what the project sent: {"accepted": n, "too_large": n, ...}.
+                # What became of what the project sent: {"accepted": n, "too_large": n, "filtered": n, ...}.
                 "outcomes": outcomes.get(project_id, {}),
                 # What is on disk, as retention's last sweep measured it (None before its first).
                 "stored_events": stored.events if stored else None,
@@ -66,6 +67,7 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"project {row['project_id']:>4} {row['name'][:30]:30} events={row['events']} "
                     f"issues={row['issues']} pending={row['pending']} set_aside={row['set_aside']} "
+                    f"filtered={row['outcomes'].get(FILTERED, 0)} "
                     f"stored_events={row['stored_events']} stored_bytes={row['stored_bytes']}"
                 )
         if not healthy:

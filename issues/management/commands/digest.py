@@ -22,7 +22,8 @@ class Command(BaseCommand):
             elapsed = time.monotonic() - started
             self.stdout.write(
                 f"digested {result.stored} events in {elapsed:.2f} s: {result.new_issues} new issues, "
-                f"{result.duplicates} duplicates, {result.failed} failed, {result.orphans} of deleted projects dropped"
+                f"{result.duplicates} duplicates, {result.failed} failed, "
+                f"{result.orphans} of deleted projects dropped, {result.filtered} filtered"
             )
             return
         while True:
