@@ -17,6 +17,7 @@ from projects.services import create_key
 MAX_LABEL_LENGTH = ProjectKey._meta.get_field("label").max_length
 MAX_FLOOD_CAP = 1_000_000
 MAX_AUTO_RESOLVE_DAYS = 3650
+MAX_STORED_EVENTS_CAP = 100_000_000
 
 
 @require_POST
@@ -47,15 +48,25 @@ def update_noise_settings(request, project_id: int):
     try:
         project.flood_cap_per_hour = _optional_number(request, "flood_cap_per_hour", MAX_FLOOD_CAP)
         project.auto_resolve_days = _optional_number(request, "auto_resolve_days", MAX_AUTO_RESOLVE_DAYS)
+        project.stored_events_cap = _optional_number(request, "stored_events_cap", MAX_STORED_EVENTS_CAP)
     except ValueError as error:
-        largest = MAX_FLOOD_CAP if str(error) == "flood_cap_per_hour" else MAX_AUTO_RESOLVE_DAYS
+        largest = {
+            "flood_cap_per_hour": MAX_FLOOD_CAP,
+            "auto_resolve_days": MAX_AUTO_RESOLVE_DAYS,
+            "stored_events_cap": MAX_STORED_EVENTS_CAP,
+        }[str(error)]
         return HttpResponseBadRequest(f"{error} is a whole number from 1 to {largest:,}, or empty for none")
-    project.save(update_fields=["flood_cap_per_hour", "auto_resolve_days"])
+    project.save(update_fields=["flood_cap_per_hour", "auto_resolve_days", "stored_events_cap"])
     cap, days = project.flood_cap_per_hour, project.auto_resolve_days
     messages.info(
         request,
         (f"Flood cap: {cap:,} stored events per issue per hour. " if cap else "Flood cap off. ")
-        + (f"Issues quiet for {days} days are resolved." if days else "Auto-resolve off."),
+        + (f"Issues quiet for {days} days are resolved. " if days else "Auto-resolve off. ")
+        + (
+            f"At most {project.stored_events_cap:,} events are kept."
+            if project.stored_events_cap
+            else "No cap on stored events."
+        ),
     )
     return redirect("project-settings", project.pk)
 

@@ -6,6 +6,8 @@
   is a new issue, as in Sentry. An issue with an older last event keeps its counters until then, even once its
   stored events have aged out.
 - Hourly counts (the trend charts) older than HOURLY_COUNT_RETENTION_DAYS.
+- Past a project's stored-events cap (Bugsink's eviction), its oldest events, except each issue's first and latest
+  events and the events a transition names (what its history links to), which are kept whatever their number.
 
 Deletes go in batches of RETENTION_BATCH rows, one short transaction each, so no lock is held for long and ingest
 and digest go on between them. On SQLite, the freed pages are handed back to the file system afterwards
@@ -20,11 +22,11 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Max, Min, QuerySet, Sum
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from issues.models import Event, Issue, IssueHourlyCount, ProjectStorage
+from issues.models import Event, Issue, IssueHourlyCount, IssueTransition, ProjectStorage
 from projects.models import Project
 from projects.options import option
 
@@ -55,6 +57,9 @@ def sweep(now: datetime | None = None) -> Deleted | None:
                 IssueHourlyCount.objects.filter(hour__lt=now - timedelta(days=option("HOURLY_COUNT_RETENTION_DAYS")))
             ),
         )
+        capped = Project.objects.filter(stored_events_cap__isnull=False).values_list("id", "stored_events_cap")
+        for project_id, cap in capped:
+            deleted.events += evict_over_cap(project_id, cap)
         if deleted.events or deleted.issues or deleted.hourly_counts:
             logger.info(
                 "retention: deleted %s events, %s issues, %s hourly counts",
@@ -104,6 +109,41 @@ def measure_storage(now: datetime) -> None:
             project_id=project_id,
             defaults={"events": row.get("events", 0), "bytes": row.get("bytes") or 0, "measured_at": now},
         )
+
+
+def evict_over_cap(project_id: int, cap: int) -> int:
+    """Delete the project's oldest events past `cap` stored ones, sparing the ones issues and their history need."""
+    excess = Event.objects.filter(project_id=project_id).count() - cap
+    if excess <= 0:
+        return 0
+    spared = _spared_events(project_id)
+    batch = option("RETENTION_BATCH")
+    deleted, after = 0, 0
+    while deleted < excess:
+        # Oldest first by id (the order they were stored in), a page at a time, skipping the spared ones.
+        page = list(
+            Event.objects.filter(project_id=project_id, id__gt=after)
+            .order_by("id")
+            .values_list("id", flat=True)[: batch * 2]
+        )
+        if not page:
+            break
+        after = page[-1]
+        doomed = [event_id for event_id in page if event_id not in spared][: min(batch, excess - deleted)]
+        if doomed:
+            with transaction.atomic():
+                Event.objects.filter(id__in=doomed).delete()
+            deleted += len(doomed)
+    return deleted
+
+
+def _spared_events(project_id: int) -> set[int]:
+    events = Event.objects.filter(project_id=project_id)
+    ends = events.order_by().values("issue_id").annotate(first=Min("id"), latest=Max("id"))
+    spared = {row["first"] for row in ends} | {row["latest"] for row in ends}
+    named = IssueTransition.objects.filter(project_id=project_id, event_id__isnull=False).values("event_id")
+    spared.update(events.filter(event_id__in=named).values_list("id", flat=True))
+    return spared
 
 
 def reclaim_space() -> None:

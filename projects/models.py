@@ -84,6 +84,9 @@ class Project(models.Model):
     # An unresolved issue without events for this many days is resolved by the periodic sweep (issues/sweep.py);
     # null: never.
     auto_resolve_days = models.PositiveIntegerField(null=True, blank=True)
+    # Retention: past this many stored events, the sweep deletes the oldest (keeping each issue's first and latest
+    # events and those a transition names: issues/retention.py); null: only age limits what is kept.
+    stored_events_cap = models.PositiveIntegerField(null=True, blank=True)
 
     objects = ProjectQuerySet.as_manager()
 

@@ -120,3 +120,27 @@ def test_purge_counts_with_a_dry_run_then_deletes_one_projects_old_data(project,
 def test_purge_refuses_bad_input_with_a_reason(project, arguments, message):
     with pytest.raises(CommandError, match=message):
         call_command("purge", *arguments)
+
+
+def test_past_its_cap_a_project_loses_its_oldest_events_but_never_an_issues_ends_or_history(project):
+    project.stored_events_cap = 5
+    project.save()
+    busy, quiet, single = make_issue(project, title="busy"), make_issue(project, title="quiet"), make_issue(project)
+    busy_events = [make_event(busy) for _ in range(6)]
+    quiet_events = [make_event(quiet) for _ in range(3)]
+    lone = make_event(single)
+    IssueTransition.objects.create(project=project, issue=busy, kind="regressed", event_id=busy_events[2].event_id)
+    other, _ = create_project(ensure_default_team("Other team"), "Uncapped")
+    untouched = [make_event(make_issue(other)) for _ in range(8)]
+
+    deleted = retention.sweep()
+
+    # 10 stored, cap 5: the oldest go, but 6 are spared (each issue's first and latest, the regression's event),
+    # so 4 are deleted and the project stays over its cap rather than lose them.
+    assert deleted.events == 4
+    kept = set(Event.objects.filter(project=project).values_list("pk", flat=True))
+    assert kept == {
+        e.pk for e in (busy_events[0], busy_events[2], busy_events[5], quiet_events[0], quiet_events[2], lone)
+    }
+    assert Event.objects.filter(pk__in=[e.pk for e in untouched]).count() == 8
+    assert Issue.objects.get(pk=busy.pk).times_seen == busy.times_seen  # counters stay
