@@ -15,6 +15,7 @@ from frontend.routing import websocket_urlpatterns  # noqa: E402
 from ingest.endpoint import application as ingest_app  # noqa: E402
 from ingest.endpoint import is_ingest_path  # noqa: E402
 from issues.runner import digest_thread, in_process_digest_enabled, start_on_first_request  # noqa: E402
+from monitors.runner import in_process_monitors_enabled, monitors_thread  # noqa: E402
 from notify.runner import in_process_notify_enabled, notify_thread  # noqa: E402
 
 
@@ -27,10 +28,15 @@ async def http_app(scope, receive, send):
         await django_asgi_app(scope, receive, send)
 
 
-# Embedded shape: the first HTTP request starts the in-process digest and notify threads (production: Celery).
+# Embedded shape: the first HTTP request starts the in-process digest, notify and monitors threads (production:
+# Celery).
 background = [
     thread
-    for thread, enabled in ((digest_thread, in_process_digest_enabled()), (notify_thread, in_process_notify_enabled()))
+    for thread, enabled in (
+        (digest_thread, in_process_digest_enabled()),
+        (notify_thread, in_process_notify_enabled()),
+        (monitors_thread, in_process_monitors_enabled()),
+    )
     if enabled
 ]
 application = start_on_first_request(

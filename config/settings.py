@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "issues",
     "ingest",
     "notify",
+    "monitors",
     "frontend",
 ]
 
@@ -163,6 +164,8 @@ CELERY_BEAT_SCHEDULE = {
     "digest-sweep": {"task": "issues.tasks.sweep_inbox", "schedule": 10.0},
     # Alerts: transitions a lost wake-up left, frequency rules, retries, storm summaries, held notices.
     "notify-sweep": {"task": "notify.tasks.sweep_notify", "schedule": 5.0},
+    # Monitors: missed check-ins and timed-out runs (deadlines are whole minutes), and check-ins a lost wake-up left.
+    "monitors-sweep": {"task": "monitors.tasks.sweep_monitors", "schedule": 10.0},
 }
 
 if EMAIL_CONFIG:
@@ -332,4 +335,9 @@ TRACEHOUND = {
     "ALERT_SWEEP_HOURS": 24,
     # Embedded shape: alerts are sent by a thread of the web process (production: Celery tasks and beat).
     "NOTIFY_IN_PROCESS": env.bool("TRACEHOUND_NOTIFY_IN_PROCESS", default=True),
+    # Monitors (monitors/): check-ins accepted per monitor per minute; past it the HTTP check-in URLs answer 429 and
+    # envelope check-ins are dropped.
+    "MONITOR_CHECK_INS_PER_MINUTE": env.int("TRACEHOUND_MONITOR_CHECK_INS_PER_MINUTE", default=60),
+    # Embedded shape: check-ins and the sweep in a thread of the web process (production: Celery tasks and beat).
+    "MONITORS_IN_PROCESS": env.bool("TRACEHOUND_MONITORS_IN_PROCESS", default=True),
 }

@@ -1,0 +1,83 @@
+"""The periodic sweep: a missed check-in for each monitor past its deadline, a timeout for each run in progress past
+its monitor's maximum runtime (beat in production, a thread in the embedded default: monitors/runner.py).
+
+Safe to run twice at once: each miss is recorded under the monitor's row lock, only while the deadline is still the
+one the sweep found (a sweep or check-in that came first has moved it), and its check-in has an id made from the
+monitor and the expected time, which the database keeps unique; a timeout is claimed by a conditional update of the
+run's status, which only one sweep can win.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from monitors.checkins import expect_next, record_failure
+from monitors.models import CheckIn, Monitor
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500
+MISSED_NAMESPACE = uuid.UUID("5b0f5f0e-6b1e-4f77-9a41-0c1d2a7e3c55")
+
+
+@dataclass
+class SweepResult:
+    missed: int = 0
+    timed_out: int = 0
+
+
+def sweep(now: datetime | None = None) -> SweepResult:
+    now = now or timezone.now()
+    result = SweepResult()
+    overdue = Monitor.objects.filter(deadline__lt=now).order_by("deadline").values_list("id", "deadline")[:BATCH]
+    for monitor_id, deadline in list(overdue):
+        result.missed += _record_missed(monitor_id, deadline, now)
+    # The shortest maximum runtime is a minute: runs younger than that cannot have timed out.
+    running = CheckIn.objects.filter(status=CheckIn.Status.IN_PROGRESS, created_at__lt=now - timedelta(minutes=1))
+    rows = running.order_by("created_at").values_list("id", "monitor_id", "created_at", "monitor__max_runtime_minutes")
+    for check_in_id, monitor_id, created_at, max_runtime in list(rows[:BATCH]):
+        if created_at + timedelta(minutes=max_runtime) < now:
+            result.timed_out += _record_timeout(check_in_id, monitor_id, now)
+    if result.missed or result.timed_out:
+        logger.info("monitors: %d missed check-ins, %d timeouts", result.missed, result.timed_out)
+    return result
+
+
+def _record_missed(monitor_id: int, deadline: datetime, now: datetime) -> bool:
+    with transaction.atomic():
+        monitor = Monitor.objects.select_for_update(skip_locked=True).filter(id=monitor_id, deadline=deadline).first()
+        if monitor is None:
+            return False  # moved by a check-in or another sweep meanwhile
+        expected = monitor.next_expected_at
+        missed = CheckIn.objects.create(
+            monitor=monitor,
+            check_in_id=uuid.uuid5(MISSED_NAMESPACE, f"{monitor.id}:{expected.isoformat()}"),
+            status=CheckIn.Status.MISSED,
+            source=CheckIn.Source.SWEEP,
+            created_at=expected,
+            finished_at=now,
+        )
+        # Expected again at the schedule's next time from now: a monitor down for days records one miss per sweep
+        # that finds it overdue, not one per period it slept through.
+        expect_next(monitor, now)
+        record_failure(monitor, Monitor.State.MISSED, missed, now)
+    return True
+
+
+def _record_timeout(check_in_id: int, monitor_id: int, now: datetime) -> bool:
+    with transaction.atomic():
+        # The monitor's row first, as check-ins lock it, so that the two never wait on each other in a circle.
+        monitor = Monitor.objects.select_for_update().get(id=monitor_id)
+        if not CheckIn.objects.filter(id=check_in_id, status=CheckIn.Status.IN_PROGRESS).update(
+            status=CheckIn.Status.TIMEOUT, finished_at=now
+        ):
+            return False  # finished, or claimed by another sweep
+        run = CheckIn.objects.get(id=check_in_id)
+        run.duration_seconds = (now - run.created_at).total_seconds()
+        run.save(update_fields=["duration_seconds"])
+        record_failure(monitor, Monitor.State.TIMED_OUT, run, now)
+    return True
