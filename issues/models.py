@@ -287,6 +287,8 @@ class IssueTransition(models.Model):
         RESOLVED = "resolved"
         UNRESOLVED = "unresolved"
         MUTED = "muted"
+        # An incident (issues/incidents.py) resolved because its cause recovered; details: outage_seconds.
+        RECOVERED = "recovered"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="transitions")

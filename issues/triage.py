@@ -10,6 +10,7 @@ Callers pass a queryset already narrowed to what the person may see; an issue al
 left alone (no transition, no push), so repeating an action is harmless.
 """
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +44,7 @@ class _Change:
     from_statuses: tuple[str, ...]
     fields: dict
     details: dict
+    event_id: uuid.UUID | None = None  # the event behind the change, where there is one
 
 
 def _resolve(now: datetime) -> _Change:
@@ -92,7 +94,12 @@ def _apply(issues: QuerySet, actor, change: _Change) -> list[int]:
         Issue.objects.filter(id__in=ids).update(**change.fields)
         IssueTransition.objects.bulk_create(
             IssueTransition(
-                project_id=project_id, issue_id=issue_id, kind=change.kind, actor=actor, details=change.details
+                project_id=project_id,
+                issue_id=issue_id,
+                kind=change.kind,
+                actor=actor,
+                details=change.details,
+                event_id=change.event_id,
             )
             for issue_id, project_id in rows
         )
@@ -119,6 +126,16 @@ def mute_issues(issues: QuerySet, actor, duration: str = "forever") -> list[int]
 
 def unmute_issues(issues: QuerySet, actor) -> list[int]:
     return _apply(issues, actor, _reopen(IssueTransition.Kind.UNMUTED, Issue.Status.MUTED))
+
+
+def recover_issues(issues: QuerySet, outage_seconds: int, failure_event_id: uuid.UUID) -> list[int]:
+    """Resolve incidents whose cause recovered by itself (issues/incidents.py): no actor, and a `recovered`
+    transition that says how long the outage lasted, with the incident's last failure as its event (what alert
+    rules' filters read). A muted incident stays muted: a person chose that."""
+    fields = _resolve(timezone.now()).fields
+    details = {"outage_seconds": outage_seconds}
+    recovered = _Change(IssueTransition.Kind.RECOVERED, (Issue.Status.UNRESOLVED,), fields, details, failure_event_id)
+    return _apply(issues, None, recovered)
 
 
 ACTIONS = {

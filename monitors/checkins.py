@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from monitors import incidents
 from monitors.errors import CheckInRefused, UnknownMonitor
 from monitors.limits import admit_check_in
 from monitors.models import MAX_MARGIN_MINUTES, MAX_RUNTIME_MINUTES, MAX_THRESHOLD, CheckIn, Monitor
@@ -214,6 +215,7 @@ def record_success(monitor: Monitor, now: datetime) -> None:
     monitor.state = Monitor.State.OK
     monitor.consecutive_failures = 0
     monitor.consecutive_successes += 1
+    incidents.after_success(monitor, now)
     monitor.save()
 
 
@@ -222,4 +224,7 @@ def record_failure(monitor: Monitor, state: str, check_in: CheckIn, now: datetim
     monitor.state = state
     monitor.consecutive_successes = 0
     monitor.consecutive_failures += 1
+    if monitor.failing_since is None:
+        monitor.failing_since = check_in.created_at
+    incidents.after_failure(monitor, check_in)
     monitor.save()

@@ -68,6 +68,10 @@ class Monitor(models.Model):
     deadline = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     consecutive_successes = models.PositiveIntegerField(default=0)
+    # When the current run of failures began: an outage's start, for the recovery message.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    # The open incident's latest failure event (its issue is found through it); null when no incident is open.
+    incident_event_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "slug"], name="monitor_slug_unique_per_project")]

@@ -1,5 +1,6 @@
 """The periodic sweep: a missed check-in for each monitor past its deadline, a timeout for each run in progress past
-its monitor's maximum runtime (beat in production, a thread in the embedded default: monitors/runner.py).
+its monitor's maximum runtime, and the recoveries that waited for digest (beat in production, a thread in the
+embedded default: monitors/runner.py).
 
 Safe to run twice at once: each miss is recorded under the monitor's row lock, only while the deadline is still the
 one the sweep found (a sweep or check-in that came first has moved it), and its check-in has an id made from the
@@ -13,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from monitors.checkins import expect_next, record_failure
+from monitors.incidents import retry_recovery
 from monitors.models import CheckIn, Monitor
 
 logger = logging.getLogger(__name__)
@@ -42,6 +45,12 @@ def sweep(now: datetime | None = None) -> SweepResult:
     for check_in_id, monitor_id, created_at, max_runtime in list(rows[:BATCH]):
         if created_at + timedelta(minutes=max_runtime) < now:
             result.timed_out += _record_timeout(check_in_id, monitor_id, now)
+    # Recoveries that waited for digest to store the incident's last failure.
+    recovered = Monitor.objects.filter(
+        incident_event_id__isnull=False, consecutive_successes__gte=F("recovery_threshold")
+    ).values_list("id", flat=True)
+    for monitor_id in list(recovered[:BATCH]):
+        _retry_recovery(monitor_id, now)
     if result.missed or result.timed_out:
         logger.info("monitors: %d missed check-ins, %d timeouts", result.missed, result.timed_out)
     return result
@@ -66,6 +75,15 @@ def _record_missed(monitor_id: int, deadline: datetime, now: datetime) -> bool:
         expect_next(monitor, now)
         record_failure(monitor, Monitor.State.MISSED, missed, now)
     return True
+
+
+def _retry_recovery(monitor_id: int, now: datetime) -> None:
+    with transaction.atomic():
+        monitor = Monitor.objects.select_for_update(skip_locked=True).filter(id=monitor_id).first()
+        if monitor is not None and monitor.incident_event_id is not None:
+            # The outage ended with the check-in that completed the recovery, not with this sweep.
+            retry_recovery(monitor, monitor.last_check_in_at or now)
+            monitor.save()
 
 
 def _record_timeout(check_in_id: int, monitor_id: int, now: datetime) -> bool:
