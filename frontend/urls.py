@@ -2,7 +2,19 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from frontend import account_views, alert_api, alert_views, api, grouping_views, key_views, login, triage_views, views
+from frontend import (
+    account_views,
+    alert_api,
+    alert_views,
+    api,
+    grouping_views,
+    key_views,
+    login,
+    monitor_api,
+    monitor_views,
+    triage_views,
+    views,
+)
 
 urlpatterns = [
     path("accounts/login/", login.login, name="login"),
@@ -52,6 +64,20 @@ urlpatterns = [
         "projects/<int:project_id>/alerts/channels/<int:channel_id>/test/",
         alert_views.test_channel,
         name="alert-channel-test",
+    ),
+    path("projects/<int:project_id>/monitors/", monitor_views.project_monitors, name="project-monitors"),
+    path("projects/<int:project_id>/monitors/new/", monitor_views.monitor_form, name="monitor-create"),
+    path("projects/<int:project_id>/monitors/<int:monitor_id>/", monitor_views.monitor_form, name="monitor-edit"),
+    path(
+        "projects/<int:project_id>/monitors/<int:monitor_id>/delete/",
+        monitor_views.delete_monitor,
+        name="monitor-delete",
+    ),
+    path("api/ui/projects/<int:project_id>/monitors/", monitor_api.MonitorList.as_view(), name="api-monitors"),
+    path(
+        "api/ui/projects/<int:project_id>/monitors/<int:monitor_id>/",
+        monitor_api.MonitorDetail.as_view(),
+        name="api-monitor",
     ),
     path("api/ui/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script from a URL (?script) instead of inline, as the Content-Security-Policy requires.
