@@ -15,7 +15,7 @@ from frontend.routing import websocket_urlpatterns  # noqa: E402
 from ingest.endpoint import application as ingest_app  # noqa: E402
 from ingest.endpoint import is_ingest_path  # noqa: E402
 from issues.runner import digest_thread, in_process_digest_enabled, start_on_first_request  # noqa: E402
-from monitors.runner import in_process_monitors_enabled, monitors_thread  # noqa: E402
+from monitors.runner import in_process_monitors_enabled, monitors_thread, uptime_thread  # noqa: E402
 from notify.runner import in_process_notify_enabled, notify_thread  # noqa: E402
 
 
@@ -36,6 +36,7 @@ background = [
         (digest_thread, in_process_digest_enabled()),
         (notify_thread, in_process_notify_enabled()),
         (monitors_thread, in_process_monitors_enabled()),
+        (uptime_thread, in_process_monitors_enabled()),
     )
     if enabled
 ]

@@ -166,6 +166,8 @@ CELERY_BEAT_SCHEDULE = {
     "notify-sweep": {"task": "notify.tasks.sweep_notify", "schedule": 5.0},
     # Monitors: missed check-ins and timed-out runs (deadlines are whole minutes), and check-ins a lost wake-up left.
     "monitors-sweep": {"task": "monitors.tasks.sweep_monitors", "schedule": 10.0},
+    # Uptime checks that are due (the shortest interval is 30 s; a check is claimed, so runs never overlap).
+    "uptime-checks": {"task": "monitors.tasks.run_uptime_checks", "schedule": 5.0},
 }
 
 if EMAIL_CONFIG:
@@ -338,6 +340,13 @@ TRACEHOUND = {
     # Monitors (monitors/): check-ins accepted per monitor per minute; past it the HTTP check-in URLs answer 429 and
     # envelope check-ins are dropped.
     "MONITOR_CHECK_INS_PER_MINUTE": env.int("TRACEHOUND_MONITOR_CHECK_INS_PER_MINUTE", default=60),
+    # Uptime checks may reach public addresses, plus these networks (CIDRs, e.g. "10.0.0.0/8,127.0.0.1/32" to watch
+    # internal services); link-local and cloud metadata addresses are refused whatever this says.
+    "MONITOR_ALLOWED_NETWORKS": env.list("TRACEHOUND_MONITOR_ALLOWED_NETWORKS", default=[]),
+    # Uptime checks run at once by one process at most (each waits mostly on the network), and how much of a
+    # response is read for keywords.
+    "MONITOR_CHECK_CONCURRENCY": env.int("TRACEHOUND_MONITOR_CHECK_CONCURRENCY", default=50),
+    "MONITOR_RESPONSE_BYTES": 1024 * 1024,
     # Embedded shape: check-ins and the sweep in a thread of the web process (production: Celery tasks and beat).
     "MONITORS_IN_PROCESS": env.bool("TRACEHOUND_MONITORS_IN_PROCESS", default=True),
 }

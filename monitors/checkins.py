@@ -226,5 +226,10 @@ def record_failure(monitor: Monitor, state: str, check_in: CheckIn, now: datetim
     monitor.consecutive_failures += 1
     if monitor.failing_since is None:
         monitor.failing_since = check_in.created_at
-    incidents.after_failure(monitor, check_in)
+    incidents.after_failure(
+        monitor,
+        check_in,
+        incidents.earlier_check_in_failures(monitor, check_in),
+        lambda failure: incidents.check_in_failure(monitor, failure),
+    )
     monitor.save()

@@ -131,3 +131,85 @@ class CheckIn(models.Model):
             models.Index(fields=["monitor", "-created_at"], name="check_in_latest"),
             models.Index(fields=["status", "created_at"], name="check_in_by_status"),
         ]
+
+
+MIN_INTERVAL_SECONDS = 30
+MAX_INTERVAL_SECONDS = 24 * 3600
+MAX_TIMEOUT_SECONDS = 60
+
+
+class UptimeCheck(models.Model):
+    """An HTTP(S) request made every `interval_seconds` (monitors/uptime.py), judged by its status, a keyword and
+    its certificate. Due when `next_check_at` has passed; a runner claims it by moving that time on."""
+
+    class Method(models.TextChoices):
+        GET = "GET"
+        HEAD = "HEAD"
+        POST = "POST"
+
+    class KeywordMode(models.TextChoices):
+        NONE = "", "no keyword"
+        PRESENT = "present", "must be present"
+        ABSENT = "absent", "must be absent"
+
+    class State(models.TextChoices):
+        NEW = "new"
+        UP = "up"
+        DOWN = "down"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="uptime_checks")
+    name = models.CharField(max_length=200)
+    url = models.CharField(max_length=2000)
+    method = models.CharField(max_length=8, choices=Method.choices, default=Method.GET)
+    request_headers = models.JSONField(default=dict, blank=True)
+    request_body = models.TextField(blank=True, default="")  # POST only
+    # Comma-separated codes and ranges, e.g. "200-299" or "200,204,301".
+    expected_statuses = models.CharField(max_length=200, default="200-299")
+    keyword = models.CharField(max_length=200, blank=True, default="")
+    keyword_mode = models.CharField(max_length=8, choices=KeywordMode.choices, blank=True, default="")
+    timeout_seconds = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(MAX_TIMEOUT_SECONDS)]
+    )
+    interval_seconds = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(MIN_INTERVAL_SECONDS), MaxValueValidator(MAX_INTERVAL_SECONDS)]
+    )
+    follow_redirects = models.BooleanField(default=True)
+    # An https check fails this many days before its certificate expires.
+    certificate_expiry_days = models.PositiveIntegerField(default=14, validators=[MaxValueValidator(365)])
+    failure_threshold = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_THRESHOLD)]
+    )
+    recovery_threshold = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_THRESHOLD)]
+    )
+    environment = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(default=now)
+
+    state = models.CharField(max_length=8, choices=State.choices, default=State.NEW)
+    next_check_at = models.DateTimeField(default=now)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    certificate_expires_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    consecutive_successes = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    incident_event_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_check_at"], name="uptime_check_due")]
+
+    def __str__(self):
+        return self.name
+
+
+class UptimeResult(models.Model):
+    uptime_check = models.ForeignKey(UptimeCheck, on_delete=models.CASCADE, related_name="results")
+    checked_at = models.DateTimeField(default=now)
+    ok = models.BooleanField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    response_ms = models.FloatField(null=True, blank=True)
+    certificate_days_left = models.IntegerField(null=True, blank=True)
+    # Why the check failed ("answered 503, expected 200-299", "keyword 'ok' missing", ...); empty when it passed.
+    reason = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["uptime_check", "-checked_at"], name="uptime_result_latest")]
