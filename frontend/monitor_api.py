@@ -10,11 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from frontend import access
-from frontend.monitor_display import uptimes
-from frontend.monitor_forms import MonitorForm
-from frontend.monitor_views import monitor_of
+from frontend.monitor_display import uptime_shares, uptimes
+from frontend.monitor_forms import MonitorForm, UptimeCheckForm
+from frontend.monitor_views import monitor_of, uptime_check_of
 from monitors.checkins import expect_next
-from monitors.models import Monitor
+from monitors.models import Monitor, UptimeCheck
 
 
 class MonitorSerializer(serializers.ModelSerializer):
@@ -56,23 +56,24 @@ WRITE_ERRORS = {
 }
 
 
-def _save(request, project, monitor: Monitor, partial: bool) -> Response:
+def _save(request, project, instance, form_class, serializer_class, partial: bool) -> Response:
     if not access.administers(request.user, project):
         raise PermissionDenied("Only an admin of the project's team can change its monitors")
-    # What the request leaves out keeps the monitor's value (for a new one, the default).
-    data = {name: getattr(monitor, name) for name in MonitorForm.Meta.fields}
-    data = {name: "" if value is None else value for name, value in data.items()}
     if not isinstance(request.data, dict):
         return Response({"detail": "the body must be a JSON object"}, status=status.HTTP_400_BAD_REQUEST)
+    # What the request leaves out keeps the current value (for a new one, the default).
+    data = {name: getattr(instance, name) for name in form_class.Meta.fields}
+    data = {name: "" if value is None else value for name, value in data.items()}
     data.update(request.data)
-    form = MonitorForm(data=data, instance=monitor, project=project)
+    form = form_class(data=data, instance=instance, project=project)
     if not form.is_valid():
         return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
     saved = form.save(commit=False)
-    if saved.last_check_in_at is not None:
+    if isinstance(saved, Monitor) and saved.last_check_in_at is not None:
         expect_next(saved, saved.last_check_in_at)
     saved.save()
-    return Response(MonitorSerializer(saved).data, status=status.HTTP_200_OK if partial else status.HTTP_201_CREATED)
+    answer = status.HTTP_200_OK if partial else status.HTTP_201_CREATED
+    return Response(serializer_class(saved).data, status=answer)
 
 
 class MonitorList(APIView):
@@ -86,7 +87,7 @@ class MonitorList(APIView):
     )
     def post(self, request, project_id: int):
         project = access.visible_project(request.user, project_id)
-        return _save(request, project, Monitor(project=project), partial=False)
+        return _save(request, project, Monitor(project=project), MonitorForm, MonitorSerializer, partial=False)
 
 
 class MonitorDetail(APIView):
@@ -102,7 +103,7 @@ class MonitorDetail(APIView):
     )
     def patch(self, request, project_id: int, monitor_id: int):
         project = access.visible_project(request.user, project_id)
-        return _save(request, project, monitor_of(project, monitor_id), partial=True)
+        return _save(request, project, monitor_of(project, monitor_id), MonitorForm, MonitorSerializer, partial=True)
 
     @extend_schema(operation_id="monitors_destroy", responses={204: None, **WRITE_ERRORS})
     def delete(self, request, project_id: int, monitor_id: int):
@@ -111,4 +112,69 @@ class MonitorDetail(APIView):
         if not access.administers(request.user, project):
             raise PermissionDenied("Only an admin of the project's team can change its monitors")
         monitor.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UptimeCheckSerializer(serializers.ModelSerializer):
+    uptime = serializers.SerializerMethodField(help_text="percent of checks that passed: 24h, 7d, 30d (null: none)")
+
+    class Meta:
+        model = UptimeCheck
+        fields = [
+            "id",
+            *UptimeCheckForm.Meta.fields,
+            "state",
+            "last_checked_at",
+            "next_check_at",
+            "certificate_expires_at",
+            "consecutive_failures",
+            "consecutive_successes",
+            "uptime",
+        ]
+        read_only_fields = fields
+
+    def get_uptime(self, check: UptimeCheck) -> dict:
+        return uptime_shares([check])[check.id]
+
+
+class UptimeList(APIView):
+    @extend_schema(operation_id="uptime_checks_list", responses=UptimeCheckSerializer(many=True))
+    def get(self, request, project_id: int):
+        project = access.visible_project(request.user, project_id)
+        return Response(UptimeCheckSerializer(project.uptime_checks.order_by("name", "id"), many=True).data)
+
+    @extend_schema(
+        operation_id="uptime_checks_create",
+        request=UptimeCheckSerializer,
+        responses={201: UptimeCheckSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, project_id: int):
+        project = access.visible_project(request.user, project_id)
+        check = UptimeCheck(project=project)
+        return _save(request, project, check, UptimeCheckForm, UptimeCheckSerializer, partial=False)
+
+
+class UptimeDetail(APIView):
+    @extend_schema(operation_id="uptime_checks_retrieve", responses=UptimeCheckSerializer)
+    def get(self, request, project_id: int, check_id: int):
+        project = access.visible_project(request.user, project_id)
+        return Response(UptimeCheckSerializer(uptime_check_of(project, check_id)).data)
+
+    @extend_schema(
+        operation_id="uptime_checks_partial_update",
+        request=UptimeCheckSerializer,
+        responses={200: UptimeCheckSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request, project_id: int, check_id: int):
+        project = access.visible_project(request.user, project_id)
+        check = uptime_check_of(project, check_id)
+        return _save(request, project, check, UptimeCheckForm, UptimeCheckSerializer, partial=True)
+
+    @extend_schema(operation_id="uptime_checks_destroy", responses={204: None, **WRITE_ERRORS})
+    def delete(self, request, project_id: int, check_id: int):
+        project = access.visible_project(request.user, project_id)
+        check = uptime_check_of(project, check_id)
+        if not access.administers(request.user, project):
+            raise PermissionDenied("Only an admin of the project's team can change its monitors")
+        check.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,14 +1,17 @@
-"""What the monitors page shows of each monitor: its last check-ins as a strip, uptime over 24 hours, 7 and 30 days,
-and the snippets that report to it. Uptime is the share of successful runs among those that ended (ok, failed,
-timed out, missed) in the period; a period with none shows no figure."""
+"""What the monitors page shows of each cron monitor (its last check-ins as a strip, uptime over 24 hours, 7 and 30
+days, the snippets that report to it) and of each uptime check (its last results, uptime, response times). A cron
+monitor's uptime is the share of successful runs among those that ended (ok, failed, timed out, missed) in the
+period, an uptime check's the share of checks that passed; a period with none shows no figure."""
 
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
-from monitors.models import CheckIn, Monitor
+from frontend.charts import sparkline
+from monitors.models import CheckIn, Monitor, UptimeCheck, UptimeResult
 from projects.options import option
 
 STRIP_LENGTH = 50
@@ -100,3 +103,53 @@ def celery_beat_snippet(monitor: Monitor) -> str:
         f'    "{monitor.slug}": {{"task": "myapp.tasks.job", "schedule": {schedule}}},\n'
         "}\n"
     )
+
+
+@dataclass
+class UptimeRow:
+    check: UptimeCheck
+    strip: list[UptimeResult]  # oldest first
+    uptime: dict[str, float | None]
+    response_times: SafeString  # sparkline of the strip's response times
+
+
+def uptime_shares(checks: list[UptimeCheck], now=None) -> dict[int, dict[str, float | None]]:
+    """Share of passed checks per check and period, in one query."""
+    now = now or timezone.now()
+    aggregates = {}
+    for name, length in UPTIME_PERIODS:
+        since = Q(checked_at__gte=now - length)
+        aggregates[f"ok_{name}"] = Count("id", filter=since & Q(ok=True))
+        aggregates[f"all_{name}"] = Count("id", filter=since)
+    rows = (
+        UptimeResult.objects.filter(uptime_check__in=checks, checked_at__gte=now - UPTIME_PERIODS[-1][1])
+        .values("uptime_check_id")
+        .annotate(**aggregates)
+    )
+    found = {row["uptime_check_id"]: row for row in rows}
+    return {
+        check.id: {
+            name: (100.0 * found[check.id][f"ok_{name}"] / found[check.id][f"all_{name}"])
+            if found.get(check.id, {}).get(f"all_{name}")
+            else None
+            for name, _ in UPTIME_PERIODS
+        }
+        for check in checks
+    }
+
+
+def uptime_rows(checks: list[UptimeCheck]) -> list[UptimeRow]:
+    shares = uptime_shares(checks)
+    rows = []
+    for check in checks:
+        strip = list(reversed(check.results.order_by("-checked_at", "-id")[:STRIP_LENGTH]))
+        times = [round(result.response_ms or 0) for result in strip]
+        rows.append(
+            UptimeRow(
+                check,
+                strip,
+                shares[check.id],
+                sparkline(times, label=f"response times of the last {len(times)} checks"),
+            )
+        )
+    return rows

@@ -12,11 +12,25 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from frontend import access
-from frontend.monitor_display import celery_beat_snippet, check_in_urls, crontab_line, monitor_rows, sdk_snippet
-from frontend.monitor_forms import MonitorForm
+from frontend.monitor_display import (
+    celery_beat_snippet,
+    check_in_urls,
+    crontab_line,
+    monitor_rows,
+    sdk_snippet,
+    uptime_rows,
+)
+from frontend.monitor_forms import MonitorForm, UptimeCheckForm
 from monitors.checkins import expect_next
-from monitors.models import Monitor
+from monitors.models import Monitor, UptimeCheck
 from projects.services import active_key
+
+
+def uptime_check_of(project, check_id: int) -> UptimeCheck:
+    check = UptimeCheck.objects.filter(pk=check_id, project=project).first()
+    if check is None:
+        raise Http404("No such uptime check")
+    return check
 
 
 def monitor_of(project, monitor_id: int) -> Monitor:
@@ -30,11 +44,14 @@ def monitor_of(project, monitor_id: int) -> Monitor:
 def project_monitors(request, project_id: int):
     project = access.visible_project(request.user, project_id)
     monitors = list(project.monitors.order_by("name", "id"))
-    return render(
-        request,
-        "frontend/monitors.html",
-        {"project": project, "can_manage": access.administers(request.user, project), "rows": monitor_rows(monitors)},
-    )
+    checks = list(project.uptime_checks.order_by("name", "id"))
+    context = {
+        "project": project,
+        "can_manage": access.administers(request.user, project),
+        "rows": monitor_rows(monitors),
+        "uptime_rows": uptime_rows(checks),
+    }
+    return render(request, "frontend/monitors.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -79,3 +96,31 @@ def delete_monitor(request, project_id: int, monitor_id: int):
         messages.info(request, f"Monitor “{monitor.name}” deleted.")
         return redirect("project-monitors", project.pk)
     return render(request, "frontend/monitor_delete.html", {"project": project, "monitor": monitor})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def uptime_form(request, project_id: int, check_id: int | None = None):
+    project = access.administered_project(request.user, project_id)
+    check = uptime_check_of(project, check_id) if check_id is not None else UptimeCheck(project=project)
+    if request.method == "POST":
+        form = UptimeCheckForm(request.POST, instance=check, project=project)
+        if form.is_valid():
+            saved = form.save()
+            messages.info(request, f"Uptime check “{saved.name}” {'saved' if check_id else 'created'}.")
+            return redirect("project-monitors", project.pk)
+    else:
+        form = UptimeCheckForm(instance=check, project=project)
+    return render(request, "frontend/uptime_form.html", {"project": project, "check": check, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def delete_uptime_check(request, project_id: int, check_id: int):
+    project = access.administered_project(request.user, project_id)
+    check = uptime_check_of(project, check_id)
+    if request.method == "POST":
+        check.delete()
+        messages.info(request, f"Uptime check “{check.name}” deleted.")
+        return redirect("project-monitors", project.pk)
+    return render(request, "frontend/monitor_delete.html", {"project": project, "monitor": check, "uptime": True})

@@ -73,7 +73,20 @@ urlpatterns = [
         monitor_views.delete_monitor,
         name="monitor-delete",
     ),
+    path("projects/<int:project_id>/uptime/new/", monitor_views.uptime_form, name="uptime-create"),
+    path("projects/<int:project_id>/uptime/<int:check_id>/", monitor_views.uptime_form, name="uptime-edit"),
+    path(
+        "projects/<int:project_id>/uptime/<int:check_id>/delete/",
+        monitor_views.delete_uptime_check,
+        name="uptime-delete",
+    ),
     path("api/ui/projects/<int:project_id>/monitors/", monitor_api.MonitorList.as_view(), name="api-monitors"),
+    path("api/ui/projects/<int:project_id>/uptime/", monitor_api.UptimeList.as_view(), name="api-uptime-checks"),
+    path(
+        "api/ui/projects/<int:project_id>/uptime/<int:check_id>/",
+        monitor_api.UptimeDetail.as_view(),
+        name="api-uptime-check",
+    ),
     path(
         "api/ui/projects/<int:project_id>/monitors/<int:monitor_id>/",
         monitor_api.MonitorDetail.as_view(),
