@@ -47,6 +47,42 @@ sentry_sdk.flush(timeout=10)
 """
 
 
+# Celery beat as sentry-sdk's integration watches it: a real beat Scheduler applies each entry (the integration
+# patches Scheduler.apply_entry to send the in-progress check-in with the entry's schedule as monitor_config), and
+# the task runs (eagerly, here) and reports its end through Celery's signals.
+BEAT = """
+import sys
+import sentry_sdk
+from celery import Celery
+from celery.beat import Scheduler
+from celery.schedules import crontab
+from sentry_sdk.integrations.celery import CeleryIntegration
+
+sentry_sdk.init(dsn=sys.argv[1], integrations=[CeleryIntegration(monitor_beat_tasks=True)])
+app = Celery("shop", broker="memory://")
+app.conf.task_always_eager = True
+app.conf.timezone = "Europe/Vienna"
+app.conf.beat_schedule = {
+    "nightly-report": {"task": "shop.report", "schedule": crontab(minute="30", hour="2")},
+    "sync-stock": {"task": "shop.sync", "schedule": 600.0},
+}
+
+@app.task(name="shop.report")
+def report():
+    return "done"
+
+@app.task(name="shop.sync")
+def sync():
+    raise RuntimeError("stock feed down")
+
+scheduler = Scheduler(app, lazy=True)
+scheduler.setup_schedule()
+for name in app.conf.beat_schedule:
+    scheduler.apply_entry(scheduler.schedule[name], producer=None)
+sentry_sdk.flush(timeout=10)
+"""
+
+
 def wait_for(predicate, timeout: float = 20.0):
     deadline = time.monotonic() + timeout
     while True:
@@ -90,3 +126,21 @@ def test_the_real_sentry_sdk_creates_monitors_and_records_their_runs(tracehound_
         assert response.status == 200
     failed = sync.check_ins.get(status="error")
     assert (failed.source, failed.body) == ("heartbeat", "stock feed timed out")
+
+
+def test_sentry_sdks_celery_beat_integration_creates_and_checks_in_its_monitors(tracehound_server, project_and_key):
+    project, key = project_and_key
+    done = subprocess.run(
+        [sys.executable, "-c", BEAT, tracehound_server.dsn(key)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+
+    def runs():
+        finished = CheckIn.objects.filter(monitor__project=project).exclude(status="in_progress")
+        return dict(finished.values_list("monitor__slug", "status")) if finished.count() == 2 else None
+
+    assert wait_for(runs) == {"nightly-report": "ok", "sync-stock": "error"}, tracehound_server.log()
+    report = Monitor.objects.get(project=project, slug="nightly-report")
+    assert (report.schedule_type, report.crontab, report.timezone) == ("crontab", "30 2 * * *", "Europe/Vienna")
+    sync = Monitor.objects.get(project=project, slug="sync-stock")
+    assert (sync.schedule_type, sync.interval_value, sync.interval_unit) == ("interval", 10, "minute")
