@@ -347,6 +347,9 @@ TRACEHOUND = {
     # response is read for keywords.
     "MONITOR_CHECK_CONCURRENCY": env.int("TRACEHOUND_MONITOR_CHECK_CONCURRENCY", default=50),
     "MONITOR_RESPONSE_BYTES": 1024 * 1024,
+    # Check-ins and uptime results older than this are deleted by the sweep (the monitors page shows 30 days): 1,000
+    # checks a minute write 1.4 million results a day.
+    "MONITOR_HISTORY_DAYS": env.int("TRACEHOUND_MONITOR_HISTORY_DAYS", default=31),
     # Embedded shape: check-ins and the sweep in a thread of the web process (production: Celery tasks and beat).
     "MONITORS_IN_PROCESS": env.bool("TRACEHOUND_MONITORS_IN_PROCESS", default=True),
 }

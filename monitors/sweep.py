@@ -1,6 +1,6 @@
 """The periodic sweep: a missed check-in for each monitor past its deadline, a timeout for each run in progress past
-its monitor's maximum runtime, and the recoveries that waited for digest (beat in production, a thread in the
-embedded default: monitors/runner.py).
+its monitor's maximum runtime, the recoveries that waited for digest, and history past its keeping time (beat in
+production, a thread in the embedded default: monitors/runner.py).
 
 Safe to run twice at once: each miss is recorded under the monitor's row lock, only while the deadline is still the
 one the sweep found (a sweep or check-in that came first has moved it), and its check-in has an id made from the
@@ -19,11 +19,13 @@ from django.utils import timezone
 
 from monitors.checkins import expect_next, record_failure
 from monitors.incidents import retry_recovery
-from monitors.models import CheckIn, Monitor
+from monitors.models import CheckIn, Monitor, UptimeResult
+from projects.options import option
 
 logger = logging.getLogger(__name__)
 
 BATCH = 500
+HISTORY_BATCH = 5000
 MISSED_NAMESPACE = uuid.UUID("5b0f5f0e-6b1e-4f77-9a41-0c1d2a7e3c55")
 
 
@@ -31,6 +33,7 @@ MISSED_NAMESPACE = uuid.UUID("5b0f5f0e-6b1e-4f77-9a41-0c1d2a7e3c55")
 class SweepResult:
     missed: int = 0
     timed_out: int = 0
+    deleted: int = 0
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
@@ -51,9 +54,23 @@ def sweep(now: datetime | None = None) -> SweepResult:
     ).values_list("id", flat=True)
     for monitor_id in list(recovered[:BATCH]):
         _retry_recovery(monitor_id, now)
+    result.deleted = delete_old_history(now)
     if result.missed or result.timed_out:
         logger.info("monitors: %d missed check-ins, %d timeouts", result.missed, result.timed_out)
     return result
+
+
+def delete_old_history(now: datetime) -> int:
+    """Delete up to HISTORY_BATCH check-ins and uptime results past MONITOR_HISTORY_DAYS (bounded, so that a sweep
+    stays short; a backlog goes in the next sweeps). A run still in progress is kept for the timeout to close."""
+    horizon = now - timedelta(days=option("MONITOR_HISTORY_DAYS"))
+    deleted = 0
+    old_check_ins = CheckIn.objects.filter(created_at__lt=horizon).exclude(status=CheckIn.Status.IN_PROGRESS)
+    for model, rows in ((CheckIn, old_check_ins), (UptimeResult, UptimeResult.objects.filter(checked_at__lt=horizon))):
+        ids = list(rows.order_by("id").values_list("id", flat=True)[:HISTORY_BATCH])
+        if ids:
+            deleted += model.objects.filter(id__in=ids)._raw_delete(model.objects.db)
+    return deleted
 
 
 def _record_missed(monitor_id: int, deadline: datetime, now: datetime) -> bool:

@@ -13,6 +13,7 @@ from monitors.sweep import sweep
 from notify.compose import headline
 from notify.evaluate import handle_transitions
 from notify.models import Alert, AlertRule
+from tests.frontend.factories import make_user
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
@@ -20,6 +21,11 @@ T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 def run(monitor, status: str, at: datetime) -> CheckIn:
     monitor.refresh_from_db()
     return record_check_in(monitor, CheckInReport(status=status, source=CheckIn.Source.HTTP), now=at)
+
+
+@pytest.fixture
+def member_for_pages(team):
+    return make_user(team, "ada")
 
 
 @pytest.fixture
@@ -134,3 +140,18 @@ def test_alert_rules_target_incidents_and_recoveries_and_a_recovery_says_how_lon
     # The project's default rule (new issues and regressions) alerts on the incident too, not on its recovery.
     default = Alert.objects.exclude(rule=rule)
     assert list(default.values_list("trigger", flat=True)) == ["new_issue"]
+
+
+def test_the_issue_page_says_how_long_the_outage_lasted_and_rules_name_the_trigger(job, client, member_for_pages):
+    run(job, "error", T0)
+    run(job, "error", T0 + timedelta(minutes=10))
+    digest_until_empty()
+    run(job, "ok", T0 + timedelta(minutes=50))
+    run(job, "ok", T0 + timedelta(hours=1, minutes=5))
+    issue = Issue.objects.get()
+    client.force_login(member_for_pages)
+    page = client.get(f"/issues/{issue.id}/").content.decode()
+    assert "recovered" in page and "after an outage of 1 h 5 min" in page
+    AlertRule.objects.create(project=job.project, name="Recoveries", triggers=[AlertRule.Trigger.RECOVERY])
+    alerts = client.get(f"/projects/{job.project_id}/alerts/").content.decode()
+    assert "a monitor&#x27;s recovery" in alerts

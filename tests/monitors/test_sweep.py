@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, connections
 
 from monitors.checkins import CheckInReport, record_check_in
-from monitors.models import CheckIn, Monitor
+from monitors.models import CheckIn, Monitor, UptimeCheck, UptimeResult
 from monitors.sweep import sweep
 
 T0 = datetime(2026, 3, 28, 0, 0, 30, tzinfo=UTC)
@@ -124,3 +124,15 @@ def test_two_sweeps_at_once_record_each_miss_and_timeout_once(project):
     assert CheckIn.objects.filter(id__in=[r.id for r in runs], status="timeout").count() == 40
     # Each monitor counts each of its two failures once.
     assert set(Monitor.objects.values_list("consecutive_failures", flat=True)) == {2}
+
+
+def test_the_sweep_deletes_history_past_its_keeping_time(hourly):
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    for days in (40, 32, 30, 1):
+        CheckIn.objects.create(monitor=hourly, status="ok", source="http", created_at=now - timedelta(days=days))
+    check = UptimeCheck.objects.create(project=hourly.project, name="x", url="https://example.com/")
+    for days in (33, 2):
+        UptimeResult.objects.create(uptime_check=check, ok=True, checked_at=now - timedelta(days=days))
+    assert sweep(now=now).deleted == 3
+    assert sorted((now - c.created_at).days for c in CheckIn.objects.all()) == [1, 30]
+    assert [(now - r.checked_at).days for r in UptimeResult.objects.all()] == [2]
