@@ -42,6 +42,9 @@ def test_the_monitors_page_shows_state_strip_uptime_and_next_check_in(member_cli
     assert "66.7%" in html  # 30 d: 4 of 6
     assert "30 2 * * * (Europe/Vienna)" in html
     assert f'href="/projects/{project.id}/monitors/{monitor.id}/"' in html
+    # The region refreshes itself from the same page every 15 seconds.
+    assert f'id="monitors-region" hx-get="/projects/{project.id}/monitors/" hx-trigger="every 15s"' in html
+    assert "htmx" in html and "<script" in html
 
 
 def test_the_form_creates_a_monitor_and_shows_snippets_that_report_to_it(member_client, project, project_key):

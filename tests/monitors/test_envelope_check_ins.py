@@ -64,3 +64,14 @@ def test_a_check_in_that_fails_unexpectedly_is_set_aside_with_its_reason(project
     assert broken.set_aside and broken.last_error.startswith("JSONDecodeError")
     assert CheckIn.objects.count() == 1
     assert apply_pending() == 0  # set aside: not taken again
+
+
+def test_a_flood_of_envelope_check_ins_is_cut_off_per_monitor(project, settings):
+    settings.TRACEHOUND = {**settings.TRACEHOUND, "MONITOR_CHECK_INS_PER_MINUTE": 5}
+    for n in range(8):
+        inbox_check_in(
+            project, at=T0 + timedelta(seconds=n), monitor_slug="nightly", status="ok", monitor_config=HOURLY
+        )
+    assert apply_pending() == 8
+    assert not InboxItem.objects.exists()
+    assert CheckIn.objects.count() == 5
