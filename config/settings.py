@@ -158,7 +158,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Alerts have a queue and a worker of their own (compose.yaml's `notifier`): a channel that hangs holds a send for up
 # to 10 s, which must never hold up digest's workers.
-CELERY_TASK_ROUTES = {"notify.tasks.*": {"queue": "notify"}}
+# Uptime checks too: a task spends seconds waiting on the network (compose.yaml's `monitor`).
+CELERY_TASK_ROUTES = {"notify.tasks.*": {"queue": "notify"}, "monitors.tasks.run_uptime_checks": {"queue": "monitors"}}
 CELERY_BEAT_SCHEDULE = {
     # Digest tasks are requested as events arrive; this sweep catches what a lost message or a broker outage left.
     "digest-sweep": {"task": "issues.tasks.sweep_inbox", "schedule": 10.0},
