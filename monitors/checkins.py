@@ -198,7 +198,7 @@ def record_check_in(monitor: Monitor, report: CheckInReport, now: datetime | Non
         elif report.status == CheckIn.Status.OK:
             record_success(monitor, now)
         else:
-            record_failure(monitor, Monitor.State.FAILED, run, now)
+            record_failure(monitor, Monitor.State.FAILED, run)
     return run
 
 
@@ -219,7 +219,7 @@ def record_success(monitor: Monitor, now: datetime) -> None:
     monitor.save()
 
 
-def record_failure(monitor: Monitor, state: str, check_in: CheckIn, now: datetime) -> None:
+def record_failure(monitor: Monitor, state: str, check_in: CheckIn) -> None:
     """A run failed, timed out or was missed (the monitor's row is locked and saved here)."""
     monitor.state = state
     monitor.consecutive_successes = 0

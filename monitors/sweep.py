@@ -90,7 +90,7 @@ def _record_missed(monitor_id: int, deadline: datetime, now: datetime) -> bool:
         # Expected again at the schedule's next time from now: a monitor down for days records one miss per sweep
         # that finds it overdue, not one per period it slept through.
         expect_next(monitor, now)
-        record_failure(monitor, Monitor.State.MISSED, missed, now)
+        record_failure(monitor, Monitor.State.MISSED, missed)
     return True
 
 
@@ -114,5 +114,5 @@ def _record_timeout(check_in_id: int, monitor_id: int, now: datetime) -> bool:
         run = CheckIn.objects.get(id=check_in_id)
         run.duration_seconds = (now - run.created_at).total_seconds()
         run.save(update_fields=["duration_seconds"])
-        record_failure(monitor, Monitor.State.TIMED_OUT, run, now)
+        record_failure(monitor, Monitor.State.TIMED_OUT, run)
     return True
