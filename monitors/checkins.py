@@ -162,7 +162,7 @@ def record_check_in(monitor: Monitor, report: CheckInReport, now: datetime | Non
     now = now or timezone.now()
     if monitor.environment and report.environment and report.environment != monitor.environment:
         return None
-    admit_check_in(monitor.id)
+    admit_check_in(monitor.id, now)
     with transaction.atomic():
         monitor = Monitor.objects.select_for_update().get(id=monitor.id)
         run = _open_run(monitor, report)

@@ -2,7 +2,7 @@
 neither the database nor the monitor's history of real runs: at most MONITOR_CHECK_INS_PER_MINUTE a minute each.
 Counted in the shared cache (Redis in production), in windows of a clock minute."""
 
-import time
+from datetime import datetime
 
 from django.core.cache import cache
 
@@ -10,9 +10,9 @@ from monitors.errors import TooManyCheckIns
 from projects.options import option
 
 
-def admit_check_in(monitor_id: int) -> None:
-    """Count one check-in for the monitor; raises TooManyCheckIns past the limit of the current minute."""
-    minute = int(time.time() // 60)
+def admit_check_in(monitor_id: int, at: datetime) -> None:
+    """Count one check-in for the monitor, made at `at`; raises TooManyCheckIns past the limit of its minute."""
+    minute = int(at.timestamp() // 60)
     key = f"tracehound:monitor:{monitor_id}:check-ins:{minute}"
     cache.add(key, 0, 120)
     try:

@@ -1,6 +1,7 @@
 """Sentry's HTTP check-in URL and heartbeat URLs: what they record, and each bad input's answer."""
 
 import json
+import time
 import uuid
 from datetime import timedelta
 
@@ -93,6 +94,8 @@ def test_a_monitor_of_one_environment_ignores_check_ins_from_another(client, mon
 
 def test_a_flood_of_check_ins_is_cut_off_per_monitor(client, settings, monitor, project_key, project):
     settings.TRACEHOUND = {**settings.TRACEHOUND, "MONITOR_CHECK_INS_PER_MINUTE": 3}
+    if time.time() % 60 > 55:  # the limit counts per clock minute: start in a minute the requests will not leave
+        time.sleep(60 - time.time() % 60)
     answers = [client.get(cron_url(project_key), {"status": "ok"}).status_code for _ in range(5)]
     assert answers == [202, 202, 202, 429, 429]
     refused = client.get(cron_url(project_key), {"status": "ok"})

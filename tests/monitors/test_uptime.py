@@ -166,8 +166,7 @@ def test_due_checks_are_claimed_once_and_run_on_a_bounded_pool(project, site, lo
     checks = [make_check(project, site.url("/health"), interval_seconds=60, next_check_at=now) for _ in range(6)]
     make_check(project, site.url("/health"), next_check_at=now + timedelta(minutes=5))  # not due
     runner = Runner(concurrency=4)
-    assert runner.tick() == 4  # as many as the pool has room for
-    assert runner.tick() == 0
+    assert runner.tick() == 4  # of the 6 due, as many as the pool has room for
     runner.drain(10)
     assert runner.tick() == 2
     runner.drain(10)
