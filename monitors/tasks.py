@@ -10,7 +10,7 @@ from issues.tasks import enqueue_once
 from monitors.inbox import apply_until_empty
 from monitors.models import MAX_TIMEOUT_SECONDS
 from monitors.rounds import monitors_round
-from monitors.uptime import Runner
+from monitors.uptime import Runner, due_within
 
 QUEUED_FLAG = "tracehound:monitors:queued"
 
@@ -32,7 +32,9 @@ def sweep_monitors() -> None:
 
 
 # A task starts checks for a little less than beat's period, then waits for those in flight (at most the longest
-# timeout), so that tasks overlap rather than leave a gap; claims keep them from running a check twice.
+# timeout), so that tasks overlap rather than leave a gap; claims keep them from running a check twice. With nothing
+# running and nothing due before its time is up, it ends at once (an installation without uptime checks pays one
+# query per beat).
 UPTIME_TASK_SECONDS = 4.5
 UPTIME_TICK_SECONDS = 0.25
 
@@ -43,7 +45,8 @@ def run_uptime_checks() -> None:
     try:
         until = time.monotonic() + UPTIME_TASK_SECONDS
         while time.monotonic() < until:
-            runner.tick()
+            if not runner.tick() and not runner.in_flight and not due_within(until - time.monotonic()):
+                break
             time.sleep(UPTIME_TICK_SECONDS)
         runner.drain(MAX_TIMEOUT_SECONDS + 5)
     finally:

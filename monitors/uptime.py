@@ -112,6 +112,11 @@ def record_result(check_id: int, outcome: Outcome, now: datetime | None = None) 
     return result
 
 
+def due_within(seconds: float) -> bool:
+    """Whether any check falls due within `seconds` from now."""
+    return UptimeCheck.objects.filter(next_check_at__lte=timezone.now() + timedelta(seconds=seconds)).exists()
+
+
 def claim_due(limit: int, now: datetime | None = None) -> list[UptimeCheck]:
     """Up to `limit` due checks, each claimed: its next run moved one interval on (from now, when it is late)."""
     now = now or timezone.now()

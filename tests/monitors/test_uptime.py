@@ -3,6 +3,7 @@
 may connect, and K/R incidents."""
 
 import ssl
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from issues.digest import digest_until_empty
 from issues.models import Issue
 from monitors.http_check import fetch
 from monitors.models import UptimeCheck, UptimeResult
+from monitors.tasks import run_uptime_checks
 from monitors.uptime import Runner, claim_due, judge, parse_statuses, record_result, run_check
 from tests.monitors.servers import Site
 
@@ -195,3 +197,12 @@ def test_k_failures_open_an_incident_titled_by_what_failed_and_r_successes_resol
     issue.refresh_from_db()
     assert issue.status == "resolved"
     assert issue.transitions.filter(kind="recovered").exists()
+
+
+def test_the_production_task_runs_due_checks_and_ends_at_once_when_nothing_is_due(project, site, local_allowed):
+    started = time.monotonic()
+    run_uptime_checks()  # nothing at all: one query
+    assert time.monotonic() - started < 1
+    check = make_check(project, site.url("/health"), next_check_at=datetime.now(UTC))
+    run_uptime_checks()
+    assert UptimeResult.objects.get(uptime_check=check).ok
