@@ -14,7 +14,13 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from frontend.routing import websocket_urlpatterns  # noqa: E402
 from ingest.endpoint import application as ingest_app  # noqa: E402
 from ingest.endpoint import is_ingest_path  # noqa: E402
-from issues.runner import digest_thread, in_process_digest_enabled, start_on_first_request  # noqa: E402
+from ingest.replayer import replayer  # noqa: E402
+from issues.runner import (  # noqa: E402
+    digest_thread,
+    in_process_digest_enabled,
+    retention_thread,
+    start_on_first_request,
+)
 from monitors.runner import in_process_monitors_enabled, monitors_thread, uptime_thread  # noqa: E402
 from notify.runner import in_process_notify_enabled, notify_thread  # noqa: E402
 
@@ -28,24 +34,42 @@ async def http_app(scope, receive, send):
         await django_asgi_app(scope, receive, send)
 
 
-# Embedded shape: the first HTTP request starts the in-process digest, notify and monitors threads (production:
-# Celery).
+# Embedded shape: the first HTTP request starts the in-process digest, retention, notify and monitors threads
+# (production: Celery and beat).
 background = [
     thread
     for thread, enabled in (
         (digest_thread, in_process_digest_enabled()),
+        (retention_thread, in_process_digest_enabled()),
         (notify_thread, in_process_notify_enabled()),
         (monitors_thread, in_process_monitors_enabled()),
         (uptime_thread, in_process_monitors_enabled()),
     )
     if enabled
 ]
-application = start_on_first_request(
+routed = start_on_first_request(
     ProtocolTypeRouter(
         {
             "http": http_app,
             "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
         }
     ),
-    background,
+    [*background, replayer],
 )
+
+
+async def application(scope, receive, send):
+    """The routed application, plus the lifespan protocol (the production server speaks it; runserver does not):
+    a web process replays the disk spool from its start, not from its first request, so events spooled before a
+    restart reach the inbox even if no client comes back."""
+    if scope["type"] != "lifespan":
+        return await routed(scope, receive, send)
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            replayer.start()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            replayer.stop()
+            await send({"type": "lifespan.shutdown.complete"})
+            return

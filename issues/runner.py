@@ -1,6 +1,7 @@
 """The embedded shape's background work: threads in the web process instead of Celery workers and beat.
 
-Digest runs in one, woken by `handoff.events_accepted`; notify runs in another (notify/runner.py). Why threads
+Digest runs in one, woken by `handoff.events_accepted`; notify runs in another (notify/runner.py); retention's
+sweep in a third. Why threads
 and not eager Celery: an eager task would digest inside the ingest request. The digest thread also owns the
 in-memory channel layer problem: it publishes live pushes through the server's event loop.
 
@@ -17,11 +18,13 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 
+from issues import retention
 from issues.digest import digest_until_empty, pending_events
 from issues.live import use_server_loop
 from projects.options import option
+from projects.outage_log import OutageLog
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class BackgroundThread:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._outage = OutageLog(logger, f"{name}: a round")
 
     @property
     def running(self) -> bool:
@@ -78,10 +82,14 @@ class BackgroundThread:
                 close_old_connections()
                 started = time.monotonic()
                 self.work()
+                self._outage.succeeded()
                 if not self._stopping:
                     time.sleep(max(0.0, started + self.min_interval_seconds - time.monotonic()))
+            except DatabaseError as error:
+                # The database is away for a while; the work stays pending and the next round retries.
+                self._outage.failed(error)
+                self._wake.wait(timeout=ERROR_PAUSE_SECONDS)
             except Exception:
-                # The database may be away for a moment; the work stays pending and the next round retries.
                 logger.exception("%s: round failed", self.name)
                 self._wake.wait(timeout=ERROR_PAUSE_SECONDS)
             finally:
@@ -96,6 +104,12 @@ def digest_round() -> None:
 
 # Events committed by another process (a second web process, a management command) are seen within a second.
 digest_thread = BackgroundThread("tracehound-digest", digest_round, sweep_seconds=1.0)
+
+
+# Retention's sweep: at start, then every RETENTION_SWEEP_SECONDS (production: beat).
+retention_thread = BackgroundThread(
+    "tracehound-retention", retention.sweep, sweep_seconds=option("RETENTION_SWEEP_SECONDS")
+)
 
 
 def in_process_digest_enabled() -> bool:

@@ -100,7 +100,9 @@ def start_worker(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, Path]:
     raise RuntimeError(f"celery worker not ready within 30 s:\n{log_path.read_text()}")
 
 
-def start_server(tmp_path: Path, extra_env: dict | None = None) -> RunningServer:
+def start_server(tmp_path: Path, extra_env: dict | None = None, *, wait_for_http: bool = True) -> RunningServer:
+    """The production server command on a free port, with its own data folder; by default once it answers HTTP
+    (`wait_for_http=False`: at once, for a test of what a server does before any request)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     data_dir = tmp_path / "server-data"
@@ -131,6 +133,8 @@ def start_server(tmp_path: Path, extra_env: dict | None = None) -> RunningServer
             stderr=subprocess.STDOUT,
         )
     server = RunningServer(url=url, process=process, log_path=log_path, env=env)
+    if not wait_for_http:
+        return server
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

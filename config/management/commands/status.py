@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db.models import Count, Q, Sum
 
 from config.health import check_services
-from issues.models import InboxItem, Issue
+from issues.models import InboxItem, Issue, ProjectStorage
 from projects.models import IngestOutcome, Project
 
 
@@ -25,8 +25,10 @@ def project_stats() -> list[dict]:
     outcomes: dict[int, dict[str, int]] = {}
     for project_id, outcome, count in IngestOutcome.objects.values_list("project_id", "outcome", "count"):
         outcomes.setdefault(project_id, {})[outcome] = count
+    storage = {row.project_id: row for row in ProjectStorage.objects.all()}
     stats = []
     for project_id, name in Project.objects.order_by("id").values_list("id", "name"):
+        stored = storage.get(project_id)
         stats.append(
             {
                 "project_id": project_id,
@@ -37,6 +39,9 @@ def project_stats() -> list[dict]:
                 "set_aside": inbox.get(project_id, {}).get("set_aside", 0),
                 # What ingest did with what the project sent: {"accepted": n, "too_large": n, ...}.
                 "outcomes": outcomes.get(project_id, {}),
+                # What is on disk, as retention's last sweep measured it (None before its first).
+                "stored_events": stored.events if stored else None,
+                "stored_bytes": stored.bytes if stored else None,
             }
         )
     return stats
@@ -60,7 +65,8 @@ class Command(BaseCommand):
             for row in projects:
                 self.stdout.write(
                     f"project {row['project_id']:>4} {row['name'][:30]:30} events={row['events']} "
-                    f"issues={row['issues']} pending={row['pending']} set_aside={row['set_aside']}"
+                    f"issues={row['issues']} pending={row['pending']} set_aside={row['set_aside']} "
+                    f"stored_events={row['stored_events']} stored_bytes={row['stored_bytes']}"
                 )
         if not healthy:
             sys.exit(1)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("issues", "0014_inbox_check_ins"),
+        ("issues", "0015_inbox_check_ins"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("issues", "0013_project_grouping"),
+        ("issues", "0014_retention"),
     ]
 
     operations = [
