@@ -1,4 +1,5 @@
-# One image for every Tracehound process: web (uvicorn, config/server.py), digest and alert workers and beat (celery).
+# One image for every Tracehound process: web (uvicorn, config/server.py), digest, alert and uptime workers and beat
+# (celery).
 # See compose.yaml.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
@@ -9,6 +10,7 @@ COPY projects ./projects
 COPY ingest ./ingest
 COPY issues ./issues
 COPY notify ./notify
+COPY monitors ./monitors
 COPY frontend ./frontend
 COPY manage.py ./
 # The client, which the server offers as a wheel for download (frontend/sdk_download.py).

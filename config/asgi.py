@@ -22,6 +22,7 @@ from issues.runner import (  # noqa: E402
     retention_thread,
     start_on_first_request,
 )
+from monitors.runner import in_process_monitors_enabled, monitors_thread, uptime_thread  # noqa: E402
 from notify.runner import in_process_notify_enabled, notify_thread  # noqa: E402
 
 
@@ -34,7 +35,7 @@ async def http_app(scope, receive, send):
         await django_asgi_app(scope, receive, send)
 
 
-# Embedded shape: the first HTTP request starts the in-process digest, issues sweep, retention and notify threads
+# Embedded shape: the first HTTP request starts the in-process digest, issues sweep, retention, notify and monitors
 # (production: Celery and beat).
 background = [
     thread
@@ -43,6 +44,8 @@ background = [
         (issues_sweep_thread, in_process_digest_enabled()),
         (retention_thread, in_process_digest_enabled()),
         (notify_thread, in_process_notify_enabled()),
+        (monitors_thread, in_process_monitors_enabled()),
+        (uptime_thread, in_process_monitors_enabled()),
     )
     if enabled
 ]

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "issues",
     "ingest",
     "notify",
+    "monitors",
     "frontend",
 ]
 
@@ -159,7 +160,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Alerts have a queue and a worker of their own (compose.yaml's `notifier`): a channel that hangs holds a send for up
 # to 10 s, which must never hold up digest's workers.
-CELERY_TASK_ROUTES = {"notify.tasks.*": {"queue": "notify"}}
+# Uptime checks too: a task spends seconds waiting on the network (compose.yaml's `monitor`).
+CELERY_TASK_ROUTES = {"notify.tasks.*": {"queue": "notify"}, "monitors.tasks.run_uptime_checks": {"queue": "monitors"}}
 RETENTION_SWEEP_SECONDS = 3600  # issues/retention.py: beat's schedule and the embedded thread's interval
 CELERY_BEAT_SCHEDULE = {
     # Digest tasks are requested as events arrive; this sweep catches what a lost message or a broker outage left.
@@ -169,6 +171,10 @@ CELERY_BEAT_SCHEDULE = {
     "notify-sweep": {"task": "notify.tasks.sweep_notify", "schedule": 5.0},
     # Issues: auto-resolve after a project's quiet days, and mutes that re-arm (issues/sweep.py).
     "issues-sweep": {"task": "issues.tasks.sweep_issues_task", "schedule": 60.0},
+    # Monitors: missed check-ins and timed-out runs (deadlines are whole minutes), and check-ins a lost wake-up left.
+    "monitors-sweep": {"task": "monitors.tasks.sweep_monitors", "schedule": 10.0},
+    # Uptime checks that are due (the shortest interval is 30 s; a check is claimed, so runs never overlap).
+    "uptime-checks": {"task": "monitors.tasks.run_uptime_checks", "schedule": 5.0},
 }
 
 if EMAIL_CONFIG:
@@ -344,4 +350,19 @@ TRACEHOUND = {
     "ALERT_SWEEP_HOURS": 24,
     # Embedded shape: alerts are sent by a thread of the web process (production: Celery tasks and beat).
     "NOTIFY_IN_PROCESS": env.bool("TRACEHOUND_NOTIFY_IN_PROCESS", default=True),
+    # Monitors (monitors/): check-ins accepted per monitor per minute; past it the HTTP check-in URLs answer 429 and
+    # envelope check-ins are dropped.
+    "MONITOR_CHECK_INS_PER_MINUTE": env.int("TRACEHOUND_MONITOR_CHECK_INS_PER_MINUTE", default=60),
+    # Uptime checks may reach public addresses, plus these networks (CIDRs, e.g. "10.0.0.0/8,127.0.0.1/32" to watch
+    # internal services); link-local and cloud metadata addresses are refused whatever this says.
+    "MONITOR_ALLOWED_NETWORKS": env.list("TRACEHOUND_MONITOR_ALLOWED_NETWORKS", default=[]),
+    # Uptime checks run at once by one process at most (each waits mostly on the network), and how much of a
+    # response is read for keywords.
+    "MONITOR_CHECK_CONCURRENCY": env.int("TRACEHOUND_MONITOR_CHECK_CONCURRENCY", default=50),
+    "MONITOR_RESPONSE_BYTES": 1024 * 1024,
+    # Check-ins and uptime results older than this are deleted by the sweep (the monitors page shows 30 days): 1,000
+    # checks a minute write 1.4 million results a day.
+    "MONITOR_HISTORY_DAYS": env.int("TRACEHOUND_MONITOR_HISTORY_DAYS", default=31),
+    # Embedded shape: check-ins and the sweep in a thread of the web process (production: Celery tasks and beat).
+    "MONITORS_IN_PROCESS": env.bool("TRACEHOUND_MONITORS_IN_PROCESS", default=True),
 }

@@ -9,5 +9,6 @@ admin.site.login_form = AdminLoginForm
 urlpatterns = [
     path("admin/login/", refusals_as_429(admin.site.login)),
     path("admin/", admin.site.urls),
+    path("", include("monitors.urls")),
     path("", include("frontend.urls")),
 ]

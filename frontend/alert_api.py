@@ -39,8 +39,8 @@ class AlertRuleSerializer(serializers.Serializer):
     triggers = serializers.ListField(
         child=serializers.ChoiceField(choices=AlertRule.Trigger.choices),
         max_length=len(AlertRule.Trigger.choices),
-        help_text="any of new_issue, regression, escalation; or exactly one of event_frequency, user_frequency "
-        "(which need threshold and window_minutes)",
+        help_text="any of new_issue, regression, escalation, recovery; or exactly one of event_frequency, "
+        "user_frequency (which need threshold and window_minutes)",
     )
     threshold = serializers.IntegerField(
         allow_null=True, default=None, help_text="N of a frequency trigger: alert when more than N happen"

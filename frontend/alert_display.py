@@ -10,12 +10,14 @@ TRIGGER_WORDS = {
     Trigger.NEW_ISSUE: "a new issue",
     Trigger.REGRESSION: "a regression",
     Trigger.ESCALATION: "an escalation",
+    Trigger.RECOVERY: "a monitor's recovery",
 }
 # What fired an alert, in a delivery's row.
 TRIGGER_NAMES = {
     Trigger.NEW_ISSUE: "new issue",
     Trigger.REGRESSION: "regression",
     Trigger.ESCALATION: "escalation",
+    Trigger.RECOVERY: "recovery",
     Trigger.EVENT_FREQUENCY: "event frequency",
     Trigger.USER_FREQUENCY: "user frequency",
 }

@@ -23,8 +23,10 @@ def _bars(buckets: list[tuple[str, int]], width: float, height: float) -> str:
     return "".join(parts)
 
 
-def sparkline(counts: list[int], bar_width: int = 4, height: int = 24) -> SafeString:
-    """A small bar chart of `counts` as one SVG path (one element, integer coordinates: 50 render per list page)."""
+def sparkline(counts: list[int], bar_width: int = 4, height: int = 24, label: str = "") -> SafeString:
+    """A small bar chart of `counts` as one SVG path (one element, integer coordinates: 50 render per list page);
+    `label` says what it shows (by default, events in the last 24 hours)."""
+    label = label or f"{sum(counts)} events in the last 24 hours"
     peak = max(counts, default=0) or 1
     path = []
     for i, count in enumerate(counts):
@@ -33,7 +35,7 @@ def sparkline(counts: list[int], bar_width: int = 4, height: int = 24) -> SafeSt
     width = bar_width * len(counts)
     return mark_safe(
         f'<svg class="sparkline" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="{sum(counts)} events in the last 24 hours"><path d="{"".join(path)}"></path></svg>'
+        f'aria-label="{escape(label)}"><path d="{"".join(path)}"></path></svg>'
     )
 
 

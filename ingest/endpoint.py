@@ -59,9 +59,8 @@ PREFLIGHT_HEADERS = [
     (b"access-control-allow-headers", b"x-sentry-auth, content-type, content-encoding, sentry-trace, baggage"),
     (b"access-control-max-age", b"86400"),
 ]
-# Item types counted and dropped, and the outcome each is counted as.
+# Item types counted and dropped, and the outcome each is counted as (check-ins are kept: monitors/ reads them).
 SKIPPED_OUTCOMES = {
-    "check_in": "check_in",
     "session": "session",
     "sessions": "session",
     "client_report": "client_report",
@@ -154,8 +153,13 @@ class IngestRequest:
         if self.grant is None:
             await self.authorise(project_id, key_from_dsn(parser.header.get("dsn")))
         answer = {}
-        for _, payload in parser.kept:  # the event, if the envelope has one
-            answer["id"] = (await self.accept(payload, parse_uuid(parser.header.get("event_id")))).hex
+        # Cleaned before anything is committed, so that a malformed check-in refuses the envelope as a whole.
+        check_ins = self.check_in_rows(payload for item_type, payload in parser.kept if item_type == "check_in")
+        for item_type, payload in parser.kept:  # the event, if the envelope has one
+            if item_type == "event":
+                answer["id"] = (await self.accept(payload, parse_uuid(parser.header.get("event_id")))).hex
+        if check_ins:
+            await self.accept_check_ins(check_ins)
         for item_type, n in parser.skipped.items():
             outcomes.count(self.grant.project_id, SKIPPED_OUTCOMES.get(item_type, "skipped"), n)
         return answer
@@ -190,6 +194,20 @@ class IngestRequest:
             raise Unavailable("cannot store events right now")
         outcomes.count(project_id, outcomes.ACCEPTED)
         return event_id
+
+    def check_in_rows(self, items) -> list[InboxRow]:
+        """Check-ins as inbox rows for monitors/ to read. Each gets an inbox id of its own: a job's in-progress and
+        finishing check-ins share their `check_in_id`, and both must be kept."""
+        now, kind = datetime.now(UTC), InboxItem.ItemType.CHECK_IN
+        return [
+            InboxRow(self.grant.project_id, kind, uuid.uuid4(), now, InboxItem.pack(clean_payload(raw).json))
+            for raw in items
+        ]
+
+    async def accept_check_ins(self, rows: list[InboxRow]) -> None:
+        if not await self.commit(rows):
+            raise Unavailable("cannot store check-ins right now")
+        outcomes.count(self.grant.project_id, "check_in", len(rows))
 
     async def commit(self, rows: list[InboxRow]) -> bool:
         try:

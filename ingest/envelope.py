@@ -5,9 +5,10 @@ Framing (develop.sentry.dev, "Envelopes"): one header line (a JSON object), then
 or the end of the body, or, without `length`, everything up to the next newline or the end. Only `\\n` ends a
 line; a `\\r` before it belongs to the payload. Blank lines between items are tolerated.
 
-Only the item that is stored, the event (at most one per envelope), is kept in memory, under its cap; every other
-item (check-ins, attachments, transactions, sessions, unknown types) is counted and its bytes discarded as they
-stream past, so memory stays bounded whatever the body holds.
+Only the items that are stored are kept in memory, each under its cap: the event (at most one per envelope) and
+check-ins (at most MAX_CHECK_INS, which monitors/ reads from the inbox). Every other item (attachments,
+transactions, sessions, unknown types) is counted and its bytes discarded as they stream past, so memory stays
+bounded whatever the body holds.
 """
 
 from collections import Counter
@@ -17,7 +18,10 @@ import orjson
 from ingest.errors import BadRequest, TooLarge
 from ingest.limits import MAX_ENVELOPE_BYTES, MAX_EVENT_BYTES, MAX_HEADER_LINE_BYTES
 
-KEPT_TYPES = {"event": MAX_EVENT_BYTES}  # item type -> its cap
+# A check-in is a few hundred bytes; Sentry's own cap for one is far above that, and ours need not be.
+MAX_CHECK_IN_BYTES = 64 * 1024
+MAX_CHECK_INS = 100
+KEPT_TYPES = {"event": MAX_EVENT_BYTES, "check_in": MAX_CHECK_IN_BYTES}  # item type -> its cap
 
 ENVELOPE_HEADER, ITEM_HEADER, PAYLOAD, AFTER_PAYLOAD, DONE = range(5)
 
@@ -119,8 +123,11 @@ class EnvelopeParser:
         if limit is not None:
             if length is not None and length > limit:
                 raise TooLarge(f"{item_type} item larger than {limit} bytes")
-            if any(kept_type == item_type for kept_type, _ in self.kept):
-                raise BadRequest(f"more than one {item_type} in the envelope")
+            kept = sum(kept_type == item_type for kept_type, _ in self.kept)
+            if item_type == "event" and kept:
+                raise BadRequest("more than one event in the envelope")
+            if kept >= MAX_CHECK_INS:
+                raise BadRequest(f"more than {MAX_CHECK_INS} check-ins in the envelope")
         elif length is not None and length > MAX_ENVELOPE_BYTES:
             raise TooLarge(f"{item_type} item larger than the envelope limit")
         self._item_type, self._item_limit, self._remaining = item_type, limit, length

@@ -106,7 +106,11 @@ def insert_rows(rows: list[InboxRow]) -> None:
     """Commit `rows` to the inbox (duplicates ignored), then tell digest. (Rows of a project deleted meanwhile are
     inserted too, and dropped by digest: the inbox has no foreign key, see InboxItem.project.)"""
     _insert(rows)
-    digest_signal.events_committed({row.project_id for row in rows})
+    event_projects = {row.project_id for row in rows if row.item_type == InboxItem.ItemType.EVENT}
+    if event_projects:
+        digest_signal.events_committed(event_projects)
+    if len(event_projects) < len(rows):
+        handoff.check_ins_accepted({row.project_id for row in rows if row.item_type == InboxItem.ItemType.CHECK_IN})
 
 
 class DigestSignal:

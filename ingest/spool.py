@@ -18,7 +18,6 @@ import orjson
 
 from ingest.cleaning import parse_uuid
 from ingest.rows import InboxRow
-from issues.models import InboxItem
 from projects.options import option
 
 log = logging.getLogger(__name__)
@@ -77,8 +76,6 @@ def _read(data: bytes) -> list[InboxRow]:
         event_id = parse_uuid(header["event_id"])
         if event_id is None or len(payload) != header["length"]:
             raise ValueError("damaged record")
-        if header["item_type"] != InboxItem.ItemType.EVENT:
-            continue  # a check-in spooled by an earlier version: ingest now counts and drops them
         rows.append(
             InboxRow(
                 project_id=int(header["project_id"]),

@@ -10,6 +10,7 @@ import logging
 from django.conf import settings
 
 from issues.runner import digest_thread
+from issues.signals import check_ins_accepted as check_ins_signal
 from issues.tasks import request_digest
 from projects.outage_log import OutageLog
 
@@ -28,3 +29,10 @@ def events_accepted(project_id: int) -> None:
         signal_outage.succeeded()
     except Exception as error:
         signal_outage.failed(error)
+
+
+def check_ins_accepted(project_ids: set[int]) -> None:
+    """Check-ins of `project_ids` were committed to the inbox: wake monitors (which subscribe to the signal)."""
+    for receiver, response in check_ins_signal.send_robust(sender=None, project_ids=project_ids):
+        if isinstance(response, Exception):
+            logger.warning("check_ins_accepted receiver %r failed; its sweep will pick them up", receiver)

@@ -17,6 +17,7 @@ The states and what moves an issue between them:
                                         re-arm, back to muted (MUTED, by no one) once it stays under a lower rate
     resolved --unresolve--> unresolved;  muted --unmute--> unresolved
     any other state --discard--> discarded --undiscard--> unresolved   (events meanwhile change nothing)
+    unresolved --its monitor recovered--> resolved (RECOVERED, by no one; a muted or resolved incident stays)
 
 An action that would leave the issue where it is (resolving a resolved issue) changes nothing and writes no
 transition, so repeating an action is harmless. A person's action also ends a pending re-arm.
@@ -38,6 +39,7 @@ REGRESSED = "regressed"
 UNMUTED = "unmuted"
 ESCALATED = "escalated"
 UNDISCARDED = "undiscarded"
+RECOVERED = "recovered"  # a monitor's incident resolved because its check passes again (issues/incidents.py)
 
 # The durations a mute may be given, by the names forms and the API use; "forever" means until someone unmutes.
 MUTE_DURATIONS = {
@@ -234,6 +236,14 @@ def _resolve(state, now, in_release: str, newest_release: str, reason: dict | No
         if in_release:
             details["in_release"] = in_release
     return Outcome(resolved, (Step(RESOLVED, details),))
+
+
+def recover(state: IssueState, now: datetime, outage_seconds: int) -> Outcome:
+    """A monitor's incident whose check passes again (R times in a row) resolves by itself, saying how long the
+    outage lasted; only an open one: a person's mute or resolve stands."""
+    if state.status != UNRESOLVED:
+        return Outcome(state)
+    return Outcome(IssueState(RESOLVED, resolved_at=now), (Step(RECOVERED, {"outage_seconds": outage_seconds}),))
 
 
 def _mute(state, now, duration: str, until: datetime | None, volume: dict | None, counters: Counters) -> Outcome:

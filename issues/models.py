@@ -36,7 +36,8 @@ def _codecs():
 
 
 class InboxItem(models.Model):
-    """An accepted envelope item, committed before ingest answers 200, waiting for digest.
+    """An accepted envelope item, committed before ingest answers 200, waiting for digest (events) or for
+    monitors/ (check-ins, which digest never reads).
 
     `payload` is the item's JSON as UTF-8 bytes, already cleaned by ingest (no NUL, no lone surrogates), so digest
     may trust it to parse. Ingest stores it zstd-compressed (`pack`): a 24 KB event becomes about 4 KB, which is
@@ -49,6 +50,7 @@ class InboxItem(models.Model):
 
     class ItemType(models.TextChoices):
         EVENT = "event"
+        CHECK_IN = "check_in"
 
     # No database constraint and no index of its own: the inbox is ingest's hot insert, where the deferred foreign
     # key check cost PostgreSQL 20-30% of its CPU per row, and the unique constraint below already leads with the
@@ -300,6 +302,8 @@ class IssueTransition(models.Model):
         MUTED = "muted"
         DISCARDED = "discarded"
         UNDISCARDED = "undiscarded"
+        # An incident (issues/incidents.py) resolved because its cause recovered; details: outage_seconds.
+        RECOVERED = "recovered"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="transitions")

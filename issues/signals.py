@@ -8,3 +8,7 @@ Receivers run in the digest worker: they must be quick and hand real work to a t
 from django.dispatch import Signal
 
 transitions_committed = Signal()
+
+# `check_ins_accepted(sender, project_ids={...})`: ingest committed check-in items to the inbox (monitors reads
+# them). A wake-up only: monitors also looks every few seconds.
+check_ins_accepted = Signal()

@@ -11,6 +11,7 @@ Callers pass a queryset already narrowed to what the person may see; an issue al
 left alone (no transition, no push), so repeating an action is harmless.
 """
 
+import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -113,6 +114,34 @@ def mute_issues(issues: QuerySet, actor, duration: str = "forever", **options) -
 
 def unmute_issues(issues: QuerySet, actor) -> list[int]:
     return triage(issues, actor, "unmute")
+
+
+def recover_issues(issues: QuerySet, outage_seconds: int, failure_event_id: uuid.UUID) -> list[int]:
+    """Resolve incidents whose cause recovered by itself (issues/incidents.py): no actor, and a `recovered`
+    transition that says how long the outage lasted, with the incident's last failure as its event (what alert
+    rules' filters read). A muted or resolved incident is left as it is: a person chose that (lifecycle.recover)."""
+    now = timezone.now()
+    changed = []
+    with transaction.atomic():
+        rows = list(issues.order_by("id").select_for_update().values("id", "project_id", *lifecycle.STATE_FIELDS))
+        for row in rows:
+            outcome = lifecycle.recover(lifecycle.IssueState.of(row), now, outage_seconds)
+            if not outcome.changed:
+                continue
+            Issue.objects.filter(id=row["id"]).update(**outcome.state.fields())
+            IssueTransition.objects.bulk_create(
+                IssueTransition(
+                    project_id=row["project_id"],
+                    issue_id=row["id"],
+                    kind=step.kind,
+                    details=step.details,
+                    event_id=failure_event_id,
+                )
+                for step in outcome.steps
+            )
+            live.project_changed(row["project_id"], [row["id"]])
+            changed.append(row["id"])
+    return changed
 
 
 # The sweep's changes: made by no one, through the same state machine, history rows and live pushes.

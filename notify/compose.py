@@ -20,7 +20,17 @@ def absolute(path: str) -> str:
     return option("BASE_URL") + path
 
 
+def outage(seconds: int) -> str:
+    """`2 h 5 min`, `12 min`, `40 s`: how long an outage lasted, to the minute past the first."""
+    hours, minutes = divmod(seconds // 60, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min" if minutes else f"{seconds} s"
+
+
 def headline(alert: Alert) -> str:
+    if alert.trigger == AlertRule.Trigger.RECOVERY:
+        return f"Recovered after {outage(alert.details.get('outage_seconds', 0))}"
     if alert.trigger in HEADLINES:
         return HEADLINES[alert.trigger]
     noun = "events" if alert.trigger == AlertRule.Trigger.EVENT_FREQUENCY else "users"

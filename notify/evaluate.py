@@ -85,6 +85,13 @@ def _event_facts(event: dict | None) -> dict:
     return {key: event[key] for key in ("environment", "release") if isinstance(event.get(key), str) and event[key]}
 
 
+def _transition_facts(row: dict) -> dict:
+    """What a message says of the transition itself: how long a recovered incident's outage lasted."""
+    details = row.get("details") or {}
+    seconds = details.get("outage_seconds") if isinstance(details, dict) else None
+    return {"outage_seconds": seconds} if type(seconds) is int else {}
+
+
 def _claim(transition_ids: list[int]) -> list[int]:
     """Mark these transitions handled; the ids this transaction marked (the others were handled meanwhile)."""
     table = connection.ops.quote_name(HandledTransition._meta.db_table)
@@ -117,7 +124,9 @@ def handle_transitions(transition_ids: list[int] | None = None) -> int:
         pending = unhandled_transitions().filter(id__gt=last_id)
         if transition_ids is not None:
             pending = pending.filter(id__in=transition_ids)
-        rows = list(pending.order_by("id").values("id", "project_id", "issue_id", "kind", "event_id")[:BATCH])
+        rows = list(
+            pending.order_by("id").values("id", "project_id", "issue_id", "kind", "event_id", "details")[:BATCH]
+        )
         if not rows:
             return alerts
         last_id = rows[-1]["id"]
@@ -143,9 +152,8 @@ def _alert_on_transitions(transitions: list[dict]) -> int:
     for row, rule in wanted:
         event = events.get((row["project_id"], row["event_id"]), {})
         if event_matches(rule, event.get("data")):
-            firings.append(
-                Firing(rule, row["issue_id"], TRIGGER_OF_TRANSITION[row["kind"]], row["id"], _event_facts(event))
-            )
+            facts = {**_event_facts(event), **_transition_facts(row)}
+            firings.append(Firing(rule, row["issue_id"], TRIGGER_OF_TRANSITION[row["kind"]], row["id"], facts))
     return fire(firings)
 
 
@@ -265,17 +273,27 @@ def _insert(model, columns: list[str], rows: list[list], returning: str = "") ->
     return returned
 
 
+def _dedup_key(firing: Firing) -> tuple[int, int, bool]:
+    return firing.rule.id, firing.issue_id, firing.trigger == AlertRule.Trigger.RECOVERY
+
+
 def fire(firings: list[Firing], now: datetime | None = None) -> int:
     """Record an alert, and a delivery per active channel of its rule, for each firing whose issue did not alert
     its rule within the rule's action interval. Call inside a transaction; returns the alerts recorded."""
     if not firings:
         return 0
     now = now or timezone.now()
-    # One firing per (rule, issue): an upsert may not touch a row twice, and the interval allows one anyway.
-    unique = list({(firing.rule.id, firing.issue_id): firing for firing in reversed(firings)}.values())
+    # One firing per (rule, issue): an upsert may not touch a row twice, and the interval allows one anyway. A
+    # recovery is apart: it answers an incident's alert, and the interval must not swallow the news that the outage
+    # is over (it fires at most once per incident anyway).
+    unique = list({_dedup_key(firing): firing for firing in reversed(firings)}.values())
     unique.sort(key=lambda firing: (firing.rule.id, firing.issue_id))  # a fixed lock order across workers
-    firing_pairs = _quiet_pairs(unique, now)
-    fired = [firing for firing in unique if (firing.rule.id, firing.issue_id) in firing_pairs]
+    firing_pairs = _quiet_pairs([firing for firing in unique if firing.trigger != AlertRule.Trigger.RECOVERY], now)
+    fired = [
+        firing
+        for firing in unique
+        if firing.trigger == AlertRule.Trigger.RECOVERY or (firing.rule.id, firing.issue_id) in firing_pairs
+    ]
     ops = connection.ops
     created = ops.adapt_datetimefield_value(now)
     alerts = _insert(

@@ -73,6 +73,7 @@ class AlertRule(models.Model):
         NEW_ISSUE = "new_issue", "A new issue"
         REGRESSION = "regression", "A resolved issue regresses"
         ESCALATION = "escalation", "An issue escalates (a spike; it also ends a mute for a while)"
+        RECOVERY = "recovery", "A monitor's incident recovers by itself"
         EVENT_FREQUENCY = "event_frequency", "More than N events in M minutes"
         USER_FREQUENCY = "user_frequency", "More than N distinct users in M minutes"
 

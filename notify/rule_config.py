@@ -14,7 +14,7 @@ from notify.models import AlertRule
 
 Trigger = AlertRule.Trigger
 FREQUENCY_TRIGGERS = (Trigger.EVENT_FREQUENCY, Trigger.USER_FREQUENCY)
-STATE_TRIGGERS = (Trigger.NEW_ISSUE, Trigger.REGRESSION, Trigger.ESCALATION)
+STATE_TRIGGERS = (Trigger.NEW_ISSUE, Trigger.REGRESSION, Trigger.ESCALATION, Trigger.RECOVERY)
 
 MIN_WINDOW_MINUTES = 1
 MAX_WINDOW_MINUTES = 24 * 60

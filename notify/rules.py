@@ -15,6 +15,7 @@ TRIGGER_OF_TRANSITION = {
     IssueTransition.Kind.NEW: AlertRule.Trigger.NEW_ISSUE,
     IssueTransition.Kind.REGRESSED: AlertRule.Trigger.REGRESSION,
     IssueTransition.Kind.ESCALATED: AlertRule.Trigger.ESCALATION,
+    IssueTransition.Kind.RECOVERED: AlertRule.Trigger.RECOVERY,
 }
 FREQUENCY_TRIGGERS = {AlertRule.Trigger.EVENT_FREQUENCY, AlertRule.Trigger.USER_FREQUENCY}
 

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from frontend.alert_display import TRIGGER_NAMES
 from frontend.display import relative_time
+from notify.compose import outage
 from projects.models import Project
 
 register = template.Library()
@@ -42,3 +43,9 @@ def without_bidi_controls(text):
 def trigger_name(trigger):
     """An alert's trigger as a delivery row names it: "new issue", "event frequency", ..."""
     return TRIGGER_NAMES.get(trigger, trigger)
+
+
+@register.filter
+def outage_length(seconds):
+    """How long a recovered incident's outage lasted: "2 h 5 min"."""
+    return outage(seconds) if type(seconds) is int else ""

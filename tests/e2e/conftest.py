@@ -76,12 +76,12 @@ def collected_static_root() -> str:
 
 
 def start_worker(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, Path]:
-    """A Celery worker with embedded beat (production shape), doing both digest's and notify's work (production runs
-    them apart: compose.yaml), started when its log says it is ready."""
+    """A Celery worker with embedded beat (production shape), doing digest's, notify's and the uptime checks' work
+    (production runs them apart: compose.yaml), started when its log says it is ready."""
     log_path = tmp_path / "worker.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery,notify", "--pool", "solo",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery,notify,monitors", "--pool", "solo",
              "--beat", "--schedule", str(tmp_path / "beat-schedule"), "--loglevel", "INFO", "--without-mingle",
              "--without-gossip"],
             cwd=ROOT,

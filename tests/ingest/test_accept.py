@@ -107,9 +107,11 @@ def test_framing_item_types_and_what_is_kept(project_key):
     )
     response = call(envelope_path(project_key), body, auth(project_key))
     assert response.status == 200
-    # Only the event is stored; everything else, check-ins included until monitors read them, is counted.
-    [event] = stored(project_key)
-    assert InboxItem.objects.count() == 1
+    # Only the event and the check-in (for monitors) are stored; everything else is counted.
+    [event] = [item for item in stored(project_key) if item.item_type == "event"]
+    [kept_check_in] = [item for item in stored(project_key) if item.item_type == "check_in"]
+    assert InboxItem.objects.count() == 2
+    assert orjson.loads(InboxItem.unpack(kept_check_in.payload)) == check_in
     assert orjson.loads(InboxItem.unpack(event.payload))["extra"] == {"cr": "a\rb"}
     outcomes.flush()
     assert dict(IngestOutcome.objects.filter(project_id=project_key.project_id).values_list("outcome", "count")) == {
@@ -243,11 +245,21 @@ def test_outcomes_are_counted_per_project_and_shown_by_status(project_key, capsy
     assert row["pending"] == 2
 
 
-def test_check_ins_are_counted_and_dropped_until_monitors_read_them(project_key):
+def test_check_ins_are_kept_for_monitors_each_as_a_row_of_its_own(project_key):
     check_in = json.dumps({"check_in_id": uuid.uuid4().hex, "monitor_slug": "nightly", "status": "ok"}).encode()
-    body = envelope(*[({"type": "check_in"}, check_in)] * 300)
+    body = envelope(*[({"type": "check_in"}, check_in)] * 100)
     response = call(envelope_path(project_key), body, auth(project_key))
     assert (response.status, response.json) == (200, {})
-    assert not InboxItem.objects.exists()
+    assert InboxItem.objects.filter(item_type="check_in").count() == 100
     outcomes.flush()
-    assert IngestOutcome.objects.get(project_id=project_key.project_id, outcome="check_in").count == 300
+    assert IngestOutcome.objects.get(project_id=project_key.project_id, outcome="check_in").count == 100
+
+
+def test_more_check_ins_than_an_envelope_may_hold_or_one_that_is_not_json_refuse_the_envelope(project_key):
+    check_in = json.dumps({"check_in_id": uuid.uuid4().hex, "monitor_slug": "nightly", "status": "ok"}).encode()
+    response = call(envelope_path(project_key), envelope(*[({"type": "check_in"}, check_in)] * 101), auth(project_key))
+    assert (response.status, response.json) == (400, {"detail": "more than 100 check-ins in the envelope"})
+    body = envelope(({"type": "event"}, b'{"message": "x"}'), ({"type": "check_in"}, b"[1]"))
+    response = call(envelope_path(project_key), body, auth(project_key))
+    assert (response.status, response.json) == (400, {"detail": "payload is not a JSON object"})
+    assert not InboxItem.objects.exists()

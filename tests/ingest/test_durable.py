@@ -50,11 +50,14 @@ def test_spooled_rows_are_replayed_once_and_the_files_removed(project, capsys):
     assert stored == {r.event_id: r.payload for r in rows}
 
 
-def test_check_ins_spooled_by_an_earlier_version_are_dropped_on_replay(project):
+def test_spooled_check_ins_are_replayed_with_the_events(project):
     event, check_in = row(project.id), row(project.id, item_type="check_in")
     assert spool.spool_rows([event, check_in])
-    assert spool.replay(insert_rows) == 1
-    assert list(InboxItem.objects.values_list("event_id", "item_type")) == [(event.event_id, "event")]
+    assert spool.replay(insert_rows) == 2
+    assert set(InboxItem.objects.values_list("event_id", "item_type")) == {
+        (event.event_id, "event"),
+        (check_in.event_id, "check_in"),
+    }
 
 
 def test_replay_opens_only_uuid_named_files_and_sets_damaged_ones_aside(project):

@@ -266,5 +266,30 @@ def test_which_states_may_escalate(state, may):
 
 def test_the_module_speaks_the_models_names():
     assert {UNRESOLVED, RESOLVED, MUTED, DISCARDED} == set(Issue.Status.values)
-    kinds_written = {lifecycle.NEW, lifecycle.REGRESSED, lifecycle.UNMUTED, lifecycle.ESCALATED, lifecycle.UNDISCARDED}
+    kinds_written = {
+        lifecycle.NEW,
+        lifecycle.REGRESSED,
+        lifecycle.UNMUTED,
+        lifecycle.ESCALATED,
+        lifecycle.UNDISCARDED,
+        lifecycle.RECOVERED,
+    }
     assert kinds_written | {RESOLVED, UNRESOLVED, MUTED, DISCARDED} == set(IssueTransition.Kind.values)
+
+
+@pytest.mark.parametrize(
+    ("state", "recovered"),
+    [
+        (OPEN, True),
+        (RESOLVED_EARLIER, False),  # resolved by a person already
+        (MUTED_FOREVER, False),  # a person's mute stands
+        (DISCARDED_STATE, False),
+    ],
+)
+def test_a_monitors_incident_recovers_by_itself_only_when_open(state, recovered):
+    outcome = lifecycle.recover(state, NOW, outage_seconds=7500)
+    if not recovered:
+        assert outcome == lifecycle.Outcome(state)
+        return
+    assert outcome.state == IssueState(RESOLVED, resolved_at=NOW)
+    assert [(step.kind, step.details) for step in outcome.steps] == [(lifecycle.RECOVERED, {"outage_seconds": 7500})]
