@@ -122,7 +122,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})
+    # A PostgreSQL that accepts connections and never answers (a hung host, a half-open network path) holds a new
+    # connection for at most this long, not for the kernel's TCP timeout of minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 # Tests use a file even on SQLite, so that a real server process started by a test can open the same database.
@@ -158,6 +160,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Alerts have a queue and a worker of their own (compose.yaml's `notifier`): a channel that hangs holds a send for up
 # to 10 s, which must never hold up digest's workers.
 CELERY_TASK_ROUTES = {"notify.tasks.*": {"queue": "notify"}}
+# Beat records its ticks (config/celery_heartbeats.py) for the health check "beat".
+CELERY_BEAT_SCHEDULER = "config.celery_heartbeats:HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Digest tasks are requested as events arrive; this sweep catches what a lost message or a broker outage left.
     "digest-sweep": {"task": "issues.tasks.sweep_inbox", "schedule": 10.0},
@@ -332,4 +336,25 @@ TRACEHOUND = {
     "ALERT_SWEEP_HOURS": 24,
     # Embedded shape: alerts are sent by a thread of the web process (production: Celery tasks and beat).
     "NOTIFY_IN_PROCESS": env.bool("TRACEHOUND_NOTIFY_IN_PROCESS", default=True),
+    # Tracehound's own health (config/health.py): /-/health/, `manage.py healthcheck`, the status page.
+    "HEALTH": {
+        # Which checks run (config/health.py CHECKS); "beat" only where Celery beat runs (production).
+        "CHECKS": env.list(
+            "TRACEHOUND_HEALTH_CHECKS",
+            default=["database", "cache", "channel_layer", "broker", "migrations", "digest_backlog", "digest_workers"]
+            + ([] if CELERY_TASK_ALWAYS_EAGER else ["beat"])
+            + ["alert_delivery", "spool", "disk"],
+        ),
+        # Each check's deadline: checks run at once, so /-/health/ answers within about this long even when
+        # PostgreSQL or Redis hangs. Keep it under the probe's own timeout (load balancers: often 2-5 s).
+        "TIMEOUT_SECONDS": env.float("TRACEHOUND_HEALTH_TIMEOUT_SECONDS", default=1.5),
+        # Unhealthy past these: the oldest event waiting for digest; the newest heartbeat of digest workers and of
+        # beat (they write one every 10 s); an alert delivery due but not tried; a disk-spool file not replayed.
+        "DIGEST_BACKLOG_SECONDS": env.int("TRACEHOUND_HEALTH_DIGEST_BACKLOG_SECONDS", default=300),
+        "HEARTBEAT_STALE_SECONDS": env.int("TRACEHOUND_HEALTH_HEARTBEAT_STALE_SECONDS", default=60),
+        "DELIVERY_STUCK_SECONDS": env.int("TRACEHOUND_HEALTH_DELIVERY_STUCK_SECONDS", default=900),
+        "SPOOL_MAX_AGE_SECONDS": env.int("TRACEHOUND_HEALTH_SPOOL_MAX_AGE_SECONDS", default=300),
+        # Free space the data folder (SQLite, disk spool) must keep.
+        "MIN_FREE_DISK_MB": env.int("TRACEHOUND_HEALTH_MIN_FREE_DISK_MB", default=500),
+    },
 }

@@ -41,6 +41,8 @@ class BackgroundThread:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        # Called after every round that succeeded: the process wires in its heartbeat (config/asgi.py).
+        self.heartbeat: Callable[[], object] | None = None
 
     @property
     def running(self) -> bool:
@@ -78,6 +80,8 @@ class BackgroundThread:
                 close_old_connections()
                 started = time.monotonic()
                 self.work()
+                if self.heartbeat is not None:
+                    self.heartbeat()
                 if not self._stopping:
                     time.sleep(max(0.0, started + self.min_interval_seconds - time.monotonic()))
             except Exception:
