@@ -1,21 +1,24 @@
 """Counting what became of every item a project sent: accepted, or rejected and why.
 
 Counting happens in memory on the request path (a dict update under a lock) and is flushed to the
-`projects.IngestOutcome` table by the inbox writer about once a second, as one upsert per (project, outcome). A
-crash loses at most that last second of counts, never an event.
+`projects.IngestOutcome` table by the inbox writer about once a second, as one upsert per (project, outcome), and
+to `IngestOutcomeMinute` (the same, per minute, for the last two hours). A crash loses at most that last second of
+counts, never an event.
 """
 
 import logging
 import threading
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 
-from projects.models import IngestOutcome, Project
+from projects.models import IngestOutcome, IngestOutcomeMinute, Project
 
 log = logging.getLogger(__name__)
 
 ACCEPTED = "accepted"  # an event committed to the inbox (or to the disk spool)
+MINUTES_KEPT = timedelta(hours=2)
 
 _counts: Counter = Counter()
 _lock = threading.Lock()
@@ -26,14 +29,31 @@ def count(project_id: int, outcome: str, n: int = 1) -> None:
         _counts[(project_id, outcome)] += n
 
 
+_pruned_minute: datetime | None = None
+
+
 def _upsert(rows: list[tuple[int, str, int]]) -> None:
+    global _pruned_minute
     table = connection.ops.quote_name(IngestOutcome._meta.db_table)
+    minutes = connection.ops.quote_name(IngestOutcomeMinute._meta.db_table)
+    minute = datetime.now(UTC).replace(second=0, microsecond=0)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {table} (project_id, outcome, count) VALUES (%s, %s, %s) "
             f"ON CONFLICT (project_id, outcome) DO UPDATE SET count = {table}.count + excluded.count",
             rows,
         )
+        cursor.executemany(
+            f"INSERT INTO {minutes} (project_id, outcome, minute, count) VALUES (%s, %s, %s, %s) "
+            f"ON CONFLICT (project_id, minute, outcome) DO UPDATE SET count = {minutes}.count + excluded.count",
+            [
+                (project_id, outcome, connection.ops.adapt_datetimefield_value(minute), n)
+                for project_id, outcome, n in rows
+            ],
+        )
+        if minute != _pruned_minute:  # once a minute per process: a small delete of the minute that fell out
+            IngestOutcomeMinute.objects.filter(minute__lt=minute - MINUTES_KEPT).delete()
+    _pruned_minute = minute
 
 
 def flush() -> None:
