@@ -11,7 +11,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from config import probes  # noqa: E402
+from config import metrics, probes  # noqa: E402
 from config.heartbeats import HeartbeatWriter  # noqa: E402
 from config.models import Heartbeat  # noqa: E402
 from frontend.routing import websocket_urlpatterns  # noqa: E402
@@ -28,6 +28,8 @@ async def http_app(scope, receive, send):
         await ingest_app(scope, receive, send)
     elif probes.is_probe_path(scope["path"]):
         await probes.application(scope, receive, send)  # any Host, never redirected: config/probes.py
+    elif scope["path"] == "/metrics":
+        await metrics.endpoint(scope, receive, send)  # the same, with a bearer token: config/metrics.py
     else:
         await django_asgi_app(scope, receive, send)
 

@@ -10,6 +10,8 @@ DEBUG is off in both unless DEBUG=true: the embedded default is also what `HOST=
 network, and Django's debug pages show settings, paths, URL patterns and a failing view's local variables.
 """
 
+import os
+import socket
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -41,6 +43,15 @@ try:
 except (ConfigurationError, environ.ImproperlyConfigured) as error:
     # One line on stderr and a non-zero exit: no traceback wall for a configuration mistake.
     sys.exit(f"tracehound: configuration error: {error}")
+
+# Prometheus metrics (config/metrics.py): on when a token is set. Each process then counts into files of its own
+# under the data folder, which prometheus-client reads this variable for when it is first imported: here, before
+# anything imports it.
+METRICS_TOKEN = env.str("TRACEHOUND_METRICS_TOKEN", default="")
+PROMETHEUS_MULTIPROCESS = bool(METRICS_TOKEN) and "prometheus_client" not in sys.modules
+if PROMETHEUS_MULTIPROCESS:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(DATA_DIR / "metrics" / socket.gethostname())
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 if not SECRET_KEY:
     from config.secret import embedded_secret_key
@@ -78,6 +89,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.metrics.RequestDurationMiddleware",  # first: times all the others too
     "django.middleware.security.SecurityMiddleware",
     "frontend.csp.ContentSecurityPolicyMiddleware",  # outside WhiteNoise, so static files get the policy too
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -336,6 +348,8 @@ TRACEHOUND = {
     "ALERT_SWEEP_HOURS": 24,
     # Embedded shape: alerts are sent by a thread of the web process (production: Celery tasks and beat).
     "NOTIFY_IN_PROCESS": env.bool("TRACEHOUND_NOTIFY_IN_PROCESS", default=True),
+    # Prometheus metrics at /metrics (config/metrics.py): off unless set, then for requests bearing this token.
+    "METRICS_TOKEN": METRICS_TOKEN,
     # Tracehound's own health (config/health.py): /-/health/, `manage.py healthcheck`, the status page.
     "HEALTH": {
         # Which checks run (config/health.py CHECKS); "beat" only where Celery beat runs (production).

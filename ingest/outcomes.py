@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 
+from ingest import metrics
 from projects.models import IngestOutcome, IngestOutcomeMinute, Project
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ _lock = threading.Lock()
 def count(project_id: int, outcome: str, n: int = 1) -> None:
     with _lock:
         _counts[(project_id, outcome)] += n
+    metrics.events.labels(project_id, outcome).inc(n)
 
 
 _pruned_minute: datetime | None = None

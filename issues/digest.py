@@ -32,7 +32,7 @@ import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
-from issues import escalation, sketch
+from issues import escalation, metrics, sketch
 from issues.claim import Claim, claim_again, claim_next, count_unfinished, finish_claim, pending_rows, record_failures
 from issues.grouping import GroupingKey, grouping_key
 from issues.live import project_changed
@@ -72,6 +72,8 @@ class BatchResult:
     failed: int = 0
     orphans: int = 0
     new_issues: int = 0
+    # When the batch's oldest row was accepted (its lag, once committed: issues/metrics.py).
+    oldest_received_at: datetime | None = None
 
     def add(self, other: "BatchResult") -> None:
         self.claimed += other.claimed
@@ -161,7 +163,21 @@ def digest_batch(limit: int | None = None) -> BatchResult:
     result = _digest_claimed(claim)
     # What this round took on, counting rows another worker took meanwhile: callers judge the backlog by it.
     result.claimed = len(claim.inbox_ids)
+    _count(result)
     return result
+
+
+def _count(result: BatchResult) -> None:
+    """The batch's figures in the metrics (after its commit, or its failure)."""
+    metrics.batches.inc()
+    for name, n in (("stored", result.stored), ("duplicate", result.duplicates), ("failed", result.failed),
+                    ("orphan", result.orphans)):  # fmt: skip
+        if n:
+            metrics.events.labels(name).inc(n)
+    if result.new_issues:
+        metrics.issues_created.inc(result.new_issues)
+    if result.oldest_received_at is not None:
+        metrics.lag.observe(max(0.0, (timezone.now() - result.oldest_received_at).total_seconds()))
 
 
 def _digest_claimed(claim: Claim) -> BatchResult:
@@ -279,7 +295,12 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
 
     fresh, duplicates = _without_stored_events(prepared)
     result = BatchResult(
-        claimed=len(rows), stored=len(fresh), duplicates=len(duplicates), failed=len(failures), orphans=len(orphans)
+        claimed=len(rows),
+        stored=len(fresh),
+        duplicates=len(duplicates),
+        failed=len(failures),
+        orphans=len(orphans),
+        oldest_received_at=min(row[3] for row in rows),
     )
     transitions: list[IssueTransition] = []
     if fresh:

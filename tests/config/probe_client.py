@@ -8,7 +8,7 @@ from asgiref.testing import ApplicationCommunicator
 from config.asgi import http_app
 
 
-async def _request(path: str, host: str, scheme: str, method: str) -> tuple[int, dict, bytes]:
+async def _request(path: str, host: str, scheme: str, method: str, headers: dict) -> tuple[int, dict, bytes]:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -19,7 +19,7 @@ async def _request(path: str, host: str, scheme: str, method: str) -> tuple[int,
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", host.encode())],
+        "headers": [(b"host", host.encode())] + [(name.encode(), value.encode()) for name, value in headers.items()],
         "client": ("10.0.0.9", 40000),
         "server": ("10.0.0.1", 8000),
     }
@@ -35,6 +35,6 @@ async def _request(path: str, host: str, scheme: str, method: str) -> tuple[int,
     return start["status"], {name.decode(): value.decode() for name, value in start["headers"]}, body
 
 
-def request(path: str, host: str = "127.0.0.1", scheme: str = "http", method: str = "GET"):
+def request(path: str, host: str = "127.0.0.1", scheme: str = "http", method: str = "GET", headers: dict | None = None):
     """(status, headers, body) of one request."""
-    return async_to_sync(_request)(path, host, scheme, method)
+    return async_to_sync(_request)(path, host, scheme, method, headers or {})

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from prometheus_client import REGISTRY
 
 from config import health
 from config.checks import check_health_checks
@@ -122,7 +123,9 @@ def test_a_delivery_due_long_ago_fails(checks, project):
 
 def test_a_spool_that_does_not_drain_fails(checks, project):
     row = InboxRow(project.id, InboxItem.ItemType.EVENT, uuid.uuid4(), datetime.now(UTC), b"{}")
+    spooled_before = REGISTRY.get_sample_value("tracehound_ingest_spooled_events_total")
     assert spool.spool_rows([row])
+    assert REGISTRY.get_sample_value("tracehound_ingest_spooled_events_total") == spooled_before + 1  # the metric
     assert probe()[0] == 200  # a fresh file: being replayed
     assert health.run_checks(["spool"])["spool"]["detail"].startswith("1 files draining")
     (path,) = spool.spooled_files()
