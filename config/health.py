@@ -4,8 +4,9 @@ Used by `/-/health/` (config/probes.py), `manage.py healthcheck`, `manage.py sta
 runs in a thread of its own and the caller waits for all of them until one deadline (TRACEHOUND["HEALTH"]
 ["TIMEOUT_SECONDS"]): a PostgreSQL or Redis that accepts connections and then never answers makes its check fail
 with "no answer", instead of holding the caller (a load balancer gives up after a few seconds and would take the
-whole service out for one slow dependency). A check still waiting from an earlier probe is not started again but
-reported failing, so a service that hangs costs one thread per check, not one per probe.
+whole service out for one slow dependency). Callers that come while a check runs share its answer; a check still
+running past its deadline is reported failing and not started again, so a service that hangs costs one thread per
+check, not one per probe.
 
 A check returns a short detail when all is well and raises (any exception, usually `Unhealthy`) when not.
 """
@@ -181,45 +182,56 @@ CHECKS: dict[str, Callable[[], str]] = {
 }
 SERVICES = ("database", "cache", "channel_layer", "broker")
 
-# Check name -> the thread of its last probe, to tell a check still hanging from an earlier probe.
-_probes: dict[str, threading.Thread] = {}
+
+class _Probe:
+    """One run of one check, in a thread of its own; callers that arrive while it runs share its answer."""
+
+    def __init__(self, check: Callable[[], str]):
+        self.check = check
+        self.started = time.monotonic()
+        self.result: dict | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.result = {"ok": True, "detail": str(self.check())}
+        except Unhealthy as error:
+            self.result = {"ok": False, "detail": str(error)[:300]}
+        except Exception as error:  # any failure of a probe is its answer, not a crash of the caller
+            self.result = {"ok": False, "detail": f"{type(error).__name__}: {error}"[:300]}
+        finally:
+            connections.close_all()  # this thread's own connections: it ends here
+
+
+# Check name -> its latest probe: one still running is joined by a new caller (two load balancers probing at once
+# run each check once), or, past its deadline, reported as hanging without starting another.
+_probes: dict[str, _Probe] = {}
 _probes_lock = threading.Lock()
-
-
-def _run_one(check: Callable[[], str], results: dict, name: str) -> None:
-    try:
-        results[name] = {"ok": True, "detail": str(check())}
-    except Unhealthy as error:
-        results[name] = {"ok": False, "detail": str(error)[:300]}
-    except Exception as error:  # any failure of a probe is its answer, not a crash of the caller
-        results[name] = {"ok": False, "detail": f"{type(error).__name__}: {error}"[:300]}
-    finally:
-        connections.close_all()  # this thread's own connections: it ends here
 
 
 def run_checks(names: list[str] | None = None, timeout: float | None = None) -> dict[str, dict]:
     """{name: {"ok": bool, "detail": str}} for the configured checks (or `names`), within `timeout` seconds."""
     names = list(health_setting("CHECKS") if names is None else names)
     timeout = health_setting("TIMEOUT_SECONDS") if timeout is None else timeout
-    results: dict[str, dict] = {}
-    started: dict[str, threading.Thread] = {}
+    now = time.monotonic()
+    deadline = now + timeout
+    probes: dict[str, _Probe] = {}
     with _probes_lock:
         for name in names:
-            earlier = _probes.get(name)
-            if earlier is not None and earlier.is_alive():
-                results[name] = {"ok": False, "detail": "an earlier probe is still waiting for an answer"}
-                continue
-            thread = threading.Thread(
-                target=_run_one, args=(CHECKS[name], results, name), name=f"health-{name}", daemon=True
-            )
-            thread.start()
-            _probes[name] = started[name] = thread
-    deadline = time.monotonic() + timeout
-    for name, thread in started.items():
-        thread.join(max(0.0, deadline - time.monotonic()))
-        if thread.is_alive():
-            results[name] = {"ok": False, "detail": f"no answer within {timeout:g} s"}
-    return {name: results[name] for name in names}
+            probe = _probes.get(name)
+            if probe is None or not probe.thread.is_alive():
+                probe = _probes[name] = _Probe(CHECKS[name])
+            probes[name] = probe
+    results: dict[str, dict] = {}
+    for name, probe in probes.items():
+        if probe.thread.is_alive() and probe.started + timeout < now:
+            results[name] = {"ok": False, "detail": "an earlier probe is still waiting for an answer"}
+            continue
+        probe.thread.join(max(0.0, deadline - time.monotonic()))
+        result = probe.result
+        results[name] = result if result is not None else {"ok": False, "detail": f"no answer within {timeout:g} s"}
+    return results
 
 
 def check_services() -> dict[str, dict]:

@@ -156,12 +156,32 @@ def test_a_check_that_hangs_fails_at_the_deadline_and_is_not_started_twice(check
         began = time.monotonic()
         assert probe() == (503, {"healthy": False, "errors": ["cache"]})
         assert time.monotonic() - began < 1.5
+        time.sleep(0.1)
         assert health.run_checks(["cache"]) == {
             "cache": {"ok": False, "detail": "an earlier probe is still waiting for an answer"}
         }
         assert len(started) == 1
     finally:
         release.set()
+
+
+def test_probes_at_the_same_time_share_one_run_of_a_check(checks, monkeypatch):
+    runs = []
+
+    def slow():
+        runs.append(1)
+        time.sleep(0.3)
+        return "fine"
+
+    monkeypatch.setitem(health.CHECKS, "disk", slow)
+    answers = []
+    callers = [threading.Thread(target=lambda: answers.append(health.run_checks(["disk"]))) for _ in range(3)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert answers == [{"disk": {"ok": True, "detail": "fine"}}] * 3
+    assert len(runs) == 1
 
 
 def test_the_probes_answer_any_host(checks, settings):
