@@ -42,3 +42,17 @@ def check_health_checks(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def check_metrics_are_shared(app_configs, **kwargs):
+    if settings.METRICS_TOKEN and not settings.PROMETHEUS_MULTIPROCESS:
+        return [
+            Warning(
+                "Metrics are on, but prometheus_client was imported before the settings: this process counts in "
+                "its own memory, and /metrics would show its counts alone.",
+                hint="Import nothing that imports prometheus_client before Django's settings are loaded.",
+                id="tracehound.W002",
+            )
+        ]
+    return []

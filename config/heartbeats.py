@@ -87,8 +87,3 @@ class HeartbeatWriter:
                 log.warning("heartbeat: could not record %s", self.role, exc_info=True)
                 connection.close()
             time.sleep(self.write_seconds)
-
-
-def latest(role: str | None = None) -> list[Heartbeat]:
-    rows = Heartbeat.objects.order_by("role", "-seen_at")
-    return list(rows.filter(role=role) if role else rows)

@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from config.checks import check_metrics_are_shared
 from config.models import Heartbeat
 from issues.models import InboxItem
 from tests.config.probe_client import request
@@ -82,3 +83,11 @@ def test_the_grafana_dashboard_uses_metrics_that_exist(token, transactional_db, 
         name for metric in REGISTRY.collect() for name in [metric.name + "_total", metric.name + "_bucket"]
     }
     assert used and used <= known, used - known
+
+
+def test_metrics_counted_in_one_process_only_are_flagged(settings):
+    settings.METRICS_TOKEN, settings.PROMETHEUS_MULTIPROCESS = TOKEN, False
+    (warning,) = check_metrics_are_shared(None)
+    assert warning.id == "tracehound.W002"
+    settings.PROMETHEUS_MULTIPROCESS = True
+    assert check_metrics_are_shared(None) == []
