@@ -27,6 +27,8 @@ from ingest.rows import InboxRow
 from issues.models import InboxItem
 from notify.models import Channel, Delivery
 from tests.config.probe_client import request
+from tests.e2e.conftest import free_port
+from tests.ingest.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -163,6 +165,7 @@ def test_a_check_that_hangs_fails_at_the_deadline_and_is_not_started_twice(check
         assert len(started) == 1
     finally:
         release.set()
+        health._probes["cache"].thread.join(5)
 
 
 def test_probes_at_the_same_time_share_one_run_of_a_check(checks, monkeypatch):
@@ -240,3 +243,27 @@ def test_an_unknown_check_in_the_settings_stops_commands(settings):
     health_threshold(settings, CHECKS=["database", "nope"])
     (error,) = check_health_checks(None)
     assert (error.id, error.msg) == ("tracehound.E002", "TRACEHOUND_HEALTH_CHECKS names unknown checks: nope")
+
+
+@pytest.mark.parametrize("outage", ["refused", "hangs"])
+def test_a_redis_cache_that_is_gone_or_hangs_fails_in_time(checks, settings, outage):
+    """The cache check against a Redis address that refuses connections, or a relay that accepts and never answers
+    (no Redis server needed for either; the real server process with Redis through a relay: tests/e2e)."""
+    relay = TcpProxy("127.0.0.1", 9)  # upstream never reached: the relay hangs from the start
+    relay.hang()
+    relay.open()
+    port = relay.port if outage == "hangs" else free_port()
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+    }
+    health_threshold(settings, TIMEOUT_SECONDS=1.0)
+    try:
+        began = time.monotonic()
+        status, payload = probe()
+        assert (status, payload) == (503, {"healthy": False, "errors": ["cache"]})
+        assert time.monotonic() - began < 2
+        detail = health.run_checks(["cache"])["cache"]["detail"] if outage == "refused" else None
+        assert detail is None or detail.startswith("ConnectionError")
+    finally:
+        relay.cut()  # the hanging read ends: later tests' probes start afresh
+        health._probes["cache"].thread.join(5)
