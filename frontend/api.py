@@ -65,6 +65,9 @@ class IssueList(APIView):
                 "count": serializers.IntegerField(),
                 "next_cursor": serializers.CharField(allow_null=True),
                 "results": IssueSerializer(many=True),
+                "hints": serializers.ListField(
+                    child=serializers.CharField(), help_text="why terms of the query cannot match anything"
+                ),
             },
         ),
     )
@@ -84,6 +87,7 @@ class IssueList(APIView):
                 "count": page.total,
                 "next_cursor": page.next_cursor,
                 "results": IssueSerializer(page.issues, many=True).data,
+                "hints": page.hints,
             }
         )
 

@@ -17,7 +17,7 @@ from frontend.charts import sparkline
 from frontend.display import relative_time
 from issues.models import Issue, IssueHourlyCount
 from issues.normalize import LEVELS
-from issues.search import search_issues
+from issues.search import parse_query, query_hints, search_issues
 
 PAGE_SIZE = 50
 DEFAULT_QUERY = "is:unresolved"
@@ -126,6 +126,7 @@ class IssuePage:
     issues: list
     next_cursor: str
     total: int  # at most COUNT_CAP + 1, which means "more than COUNT_CAP"
+    hints: list[str]  # why terms of the query cannot match (issues.search.query_hints)
 
 
 def count_matching(matching: QuerySet) -> int:
@@ -156,7 +157,8 @@ def issue_page(project_ids: list[int], params: ListParams) -> IssuePage:
     issues = [by_id[issue_id] for issue_id in ids[:PAGE_SIZE] if issue_id in by_id]
     next_cursor = _encode_cursor(issues[-1], field) if len(ids) > PAGE_SIZE and issues else ""
     prepare_rows(issues)
-    return IssuePage(issues=issues, next_cursor=next_cursor, total=total)
+    hints = query_hints(Issue.objects.filter(project_id__in=project_ids), parse_query(params.search_text()))
+    return IssuePage(issues=issues, next_cursor=next_cursor, total=total, hints=hints)
 
 
 def hours_of_last_day(now: datetime | None = None) -> list[datetime]:

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from issues import escalation, metrics, sketch
 from issues.claim import Claim, claim_again, claim_next, count_unfinished, finish_claim, pending_rows, record_failures
+from issues.derived_tags import derived_tags
 from issues.grouping import GroupingKey, grouping_key
 from issues.live import project_changed
 from issues.models import (
@@ -131,11 +132,6 @@ def prepare(
     previous_key = grouping_key(data, grouping.previous) if grouping.previous else None
     if key.fingerprint:
         data["fingerprint"] = list(key.fingerprint)  # `{{ default }}` shown as the hash it stood for
-    tags = list(data["tags"])
-    present = {tag_key for tag_key, _ in tags}
-    for derived in ("level", "release", "environment", "server_name"):
-        if data[derived] and derived not in present:
-            tags.append([derived, data[derived][:200]])
     return Prepared(
         inbox_id=inbox_id,
         project_id=project_id,
@@ -150,7 +146,7 @@ def prepare(
         release=data["release"],
         environment=data["environment"],
         user_key=user_key(data["user"]),
-        tags=tags,
+        tags=derived_tags(data),
         payload=Event.compress(data),
     )
 

@@ -75,13 +75,19 @@ def _source_line(frame: dict) -> str:
 
 
 def _frame_part(frame: dict) -> str:
-    where = frame["module"]
-    if not where:
-        path = frame["filename"] or frame["abs_path"]
-        where = re.split(r"[/\\]", path)[-1] if path else "?"
-    part = f"frame: {generated_names_normalised(where)} {generated_names_normalised(frame['function'] or '?')}"
-    line = _source_line(frame)
-    return f"{part} | {line}" if line else part
+    return _frame_part_of(
+        frame["module"], frame["filename"] or frame["abs_path"], frame["function"], frame["context_line"] or ""
+    )
+
+
+@lru_cache(maxsize=16384)
+def _frame_part_of(module: str, path: str, function: str, context_line: str) -> str:
+    """A Python frame's part. The same frames recur in event after event of an issue, so each is computed once:
+    the placeholder expressions and the source line's whitespace cost more than the look-up."""
+    where = module or (re.split(r"[/\\]", path)[-1] if path else "?")
+    part = f"frame: {generated_names_normalised(where)} {generated_names_normalised(function or '?')}"
+    line = " ".join(context_line.split())
+    return f"{part} | {line}" if line and len(line) <= CONTEXT_CHARS else part
 
 
 def _stack_parts(data: dict, exception: dict, frame_part) -> list[str]:
