@@ -4,6 +4,8 @@ when PostgreSQL or Redis hangs (a relay that passes nothing on) or is cut (a rel
 import http.client
 import json
 import os
+import subprocess
+import sys
 import time
 from urllib.parse import urlsplit
 
@@ -11,7 +13,7 @@ import pytest
 from django.db import connection
 
 from config.models import Heartbeat
-from tests.e2e.conftest import start_server, stop_server
+from tests.e2e.conftest import ROOT, start_server, stop_server
 from tests.ingest.tcp_proxy import TcpProxy
 
 
@@ -128,3 +130,24 @@ def test_workers_and_beat_write_heartbeats(tracehound_server, settings):
     assert status == 200, payload
     assert payload["checks"]["digest_workers"] == "ok"
     assert ("beat" in payload["checks"]) is not settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="a PostgreSQL that hangs: the production shape")
+def test_the_healthcheck_command_exits_in_time_when_postgresql_hangs(transactional_db):
+    """The command compose runs: a hanging database makes it print the check and exit 1, not hang with it."""
+    db = connection.settings_dict
+    relay = TcpProxy(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))
+    relay.hang()
+    relay.open()
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    env = {**os.environ, "DATABASE_URL": f"postgres://{auth}@127.0.0.1:{relay.port}/{db['NAME']}"}
+    try:
+        began = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "manage.py", "healthcheck", "--check", "database", "--check", "disk"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert (result.returncode, result.stdout) == (1, "database: FAIL no answer within 1.5 s\n"), result.stderr
+        assert time.monotonic() - began < 5  # the interpreter's start included
+    finally:
+        relay.cut()
