@@ -46,7 +46,7 @@ def check_health_checks(app_configs, **kwargs):
 
 @register()
 def check_metrics_are_shared(app_configs, **kwargs):
-    if settings.METRICS_TOKEN and not settings.PROMETHEUS_MULTIPROCESS:
+    if settings.METRICS_PROCESS and not settings.PROMETHEUS_MULTIPROCESS:
         return [
             Warning(
                 "Metrics are on, but prometheus_client was imported before the settings: this process counts in "

@@ -44,11 +44,20 @@ except (ConfigurationError, environ.ImproperlyConfigured) as error:
     # One line on stderr and a non-zero exit: no traceback wall for a configuration mistake.
     sys.exit(f"tracehound: configuration error: {error}")
 
-# Prometheus metrics (config/metrics.py): on when a token is set. Each process then counts into files of its own
-# under the data folder, which prometheus-client reads this variable for when it is first imported: here, before
-# anything imports it.
+# Prometheus metrics (config/metrics.py): on when a token is set. The long-running processes then count into files
+# of their own under the data folder, which prometheus-client reads this variable for when it is first imported:
+# here, before anything imports it. Those are the web server (config/server.py marks its processes), runserver,
+# and Celery's workers and beat; a management command (migrate, or the healthcheck compose runs every 30 s) would
+# only leave a file per run behind, and counts in memory.
 METRICS_TOKEN = env.str("TRACEHOUND_METRICS_TOKEN", default="")
-PROMETHEUS_MULTIPROCESS = bool(METRICS_TOKEN) and "prometheus_client" not in sys.modules
+_program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path()
+METRICS_PROCESS = bool(METRICS_TOKEN) and (
+    env.bool("TRACEHOUND_WEB_SERVER", default=False)
+    or _program.name == "celery"
+    or _program.parts[-2:] == ("celery", "__main__.py")
+    or sys.argv[1:2] == ["runserver"]
+)
+PROMETHEUS_MULTIPROCESS = METRICS_PROCESS and "prometheus_client" not in sys.modules
 if PROMETHEUS_MULTIPROCESS:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(DATA_DIR / "metrics" / socket.gethostname())
     Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,10 @@
 """/metrics: off without a token, then only with it; what the UI middleware and the scrape-time gauges report."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -86,8 +89,18 @@ def test_the_grafana_dashboard_uses_metrics_that_exist(token, transactional_db, 
 
 
 def test_metrics_counted_in_one_process_only_are_flagged(settings):
-    settings.METRICS_TOKEN, settings.PROMETHEUS_MULTIPROCESS = TOKEN, False
+    settings.METRICS_PROCESS, settings.PROMETHEUS_MULTIPROCESS = True, False
     (warning,) = check_metrics_are_shared(None)
     assert warning.id == "tracehound.W002"
     settings.PROMETHEUS_MULTIPROCESS = True
     assert check_metrics_are_shared(None) == []
+
+
+def test_management_commands_leave_no_metrics_files(tmp_path):
+    """compose runs `manage.py healthcheck` every 30 s per container: a file per run would pile up for each scrape
+    to read. Only the server and Celery's processes count into files (tests/e2e/test_metrics.py)."""
+    env = {**os.environ, "TRACEHOUND_DATA_DIR": str(tmp_path), "TRACEHOUND_METRICS_TOKEN": TOKEN}
+    subprocess.run(
+        [sys.executable, "manage.py", "healthcheck", "--check", "disk"], cwd=ROOT, env=env, check=True, timeout=60
+    )
+    assert not list(tmp_path.glob("metrics/*/*.db"))
