@@ -17,7 +17,13 @@ from config.models import Heartbeat  # noqa: E402
 from frontend.routing import websocket_urlpatterns  # noqa: E402
 from ingest.endpoint import application as ingest_app  # noqa: E402
 from ingest.endpoint import is_ingest_path  # noqa: E402
-from issues.runner import digest_thread, in_process_digest_enabled, start_on_first_request  # noqa: E402
+from ingest.replayer import replayer  # noqa: E402
+from issues.runner import (  # noqa: E402
+    digest_thread,
+    in_process_digest_enabled,
+    retention_thread,
+    start_on_first_request,
+)
 from notify.runner import in_process_notify_enabled, notify_thread  # noqa: E402
 
 
@@ -34,21 +40,43 @@ async def http_app(scope, receive, send):
         await django_asgi_app(scope, receive, send)
 
 
-# Embedded shape: the first HTTP request starts the in-process digest and notify threads (production: Celery). Each
-# round they finish marks their heartbeat, which the health checks and the status page read.
+# Embedded shape: the first HTTP request starts the in-process digest, retention and notify threads (production:
+# Celery and beat). Each round digest and notify finish marks their heartbeat, which the health checks and the status
+# page read.
 digest_thread.heartbeat = HeartbeatWriter(Heartbeat.Role.DIGEST).mark
 notify_thread.heartbeat = HeartbeatWriter(Heartbeat.Role.NOTIFY).mark
 background = [
     thread
-    for thread, enabled in ((digest_thread, in_process_digest_enabled()), (notify_thread, in_process_notify_enabled()))
+    for thread, enabled in (
+        (digest_thread, in_process_digest_enabled()),
+        (retention_thread, in_process_digest_enabled()),
+        (notify_thread, in_process_notify_enabled()),
+    )
     if enabled
 ]
-application = start_on_first_request(
+routed = start_on_first_request(
     ProtocolTypeRouter(
         {
             "http": http_app,
             "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
         }
     ),
-    background,
+    [*background, replayer],
 )
+
+
+async def application(scope, receive, send):
+    """The routed application, plus the lifespan protocol (the production server speaks it; runserver does not):
+    a web process replays the disk spool from its start, not from its first request, so events spooled before a
+    restart reach the inbox even if no client comes back."""
+    if scope["type"] != "lifespan":
+        return await routed(scope, receive, send)
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            replayer.start()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            replayer.stop()
+            await send({"type": "lifespan.shutdown.complete"})
+            return

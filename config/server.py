@@ -53,7 +53,7 @@ OPTIONS = [
     "--loop", "uvloop",
     "--http", "config.server:BoundedHttpToolsProtocol",
     "--ws", "websockets",
-    "--lifespan", "off",  # Channels' router speaks no lifespan protocol
+    "--lifespan", "on",  # config/asgi.py starts the spool replay at startup
     "--no-access-log",  # the reverse proxy logs requests; ingest counts outcomes per project
     "--no-proxy-headers",  # Django decides what to trust of X-Forwarded-Proto (TRUST_X_FORWARDED_PROTO)
 ]  # fmt: skip

@@ -143,8 +143,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A PostgreSQL that accepts connections and never answers (a hung host, a half-open network path) holds a new
-    # connection for at most this long, not for the kernel's TCP timeout of minutes.
+    # A database that hangs (a network partition, a stuck pooler) fails a new connection within seconds instead
+    # of holding the request or worker that opened it forever; libpq waits without limit by default.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -183,9 +183,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ROUTES = {"notify.tasks.*": {"queue": "notify"}}
 # Beat records its ticks (config/celery_heartbeats.py) for the health check "beat".
 CELERY_BEAT_SCHEDULER = "config.celery_heartbeats:HeartbeatScheduler"
+RETENTION_SWEEP_SECONDS = 3600  # issues/retention.py: beat's schedule and the embedded thread's interval
 CELERY_BEAT_SCHEDULE = {
     # Digest tasks are requested as events arrive; this sweep catches what a lost message or a broker outage left.
     "digest-sweep": {"task": "issues.tasks.sweep_inbox", "schedule": 10.0},
+    "retention-sweep": {"task": "issues.tasks.sweep_retention", "schedule": float(RETENTION_SWEEP_SECONDS)},
     # Alerts: transitions a lost wake-up left, frequency rules, retries, storm summaries, held notices.
     "notify-sweep": {"task": "notify.tasks.sweep_notify", "schedule": 5.0},
 }
@@ -312,7 +314,13 @@ TRACEHOUND = {
     "DIGEST_BATCH_SIZE": env.int("TRACEHOUND_DIGEST_BATCH_SIZE", default=500),
     "DIGEST_BATCH_SIZE_SQLITE": 100,
     "DIGEST_MAX_ATTEMPTS": env.int("TRACEHOUND_DIGEST_MAX_ATTEMPTS", default=5),
+    # Retention (issues/retention.py): events are deleted EVENT_RETENTION_DAYS after they were received, an issue
+    # once its last event is that old, its hourly counts (the trend charts) after HOURLY_COUNT_RETENTION_DAYS; the
+    # sweep deletes RETENTION_BATCH rows per transaction and runs every RETENTION_SWEEP_SECONDS (set above).
     "EVENT_RETENTION_DAYS": env.int("TRACEHOUND_EVENT_RETENTION_DAYS", default=90),
+    "HOURLY_COUNT_RETENTION_DAYS": env.int("TRACEHOUND_HOURLY_COUNT_RETENTION_DAYS", default=365),
+    "RETENTION_BATCH": 1000,
+    "RETENTION_SWEEP_SECONDS": RETENTION_SWEEP_SECONDS,
     # Escalation (issues/escalation.py): an issue escalates when its events of the current hour number at least
     # ESCALATION_MIN_EVENTS and ESCALATION_FACTOR times its usual hourly rate (its average over the last
     # ESCALATION_BASELINE_HOURS), once it is ESCALATION_MIN_AGE_HOURS old, at most once per ESCALATION_COOLDOWN_HOURS.

@@ -8,7 +8,7 @@ from django.db.models import Count, Max, Min, Q, Sum
 
 from config.health import health_setting, run_checks
 from config.models import Heartbeat
-from issues.models import InboxItem, Issue, IssueMinuteCount
+from issues.models import InboxItem, Issue, IssueMinuteCount, ProjectStorage
 from notify.models import Delivery
 from projects.models import IngestOutcome, IngestOutcomeMinute, Project
 
@@ -70,9 +70,11 @@ def project_stats(now: datetime) -> list[dict]:
         ),
         key="channel__project_id",
     )
+    storage = {row.project_id: row for row in ProjectStorage.objects.all()}
     stats = []
     for project_id, name in Project.objects.order_by("id").values_list("id", "name"):
         waiting = inbox.get(project_id, {})
+        stored = storage.get(project_id)
         oldest = waiting.get("oldest_pending")
         # The arrival minute of the newest event digest stored: per-minute counts are kept for a day, one index
         # read per project.
@@ -95,6 +97,9 @@ def project_stats(now: datetime) -> list[dict]:
                 "alerts_failed": alerts.get(project_id, {}).get("failed", 0),
                 # What ingest did with what the project sent, ever: {"accepted": n, "too_large": n, ...}.
                 "outcomes": outcomes.get(project_id, {}),
+                # What is on disk, as retention's last sweep measured it (None before its first).
+                "stored_events": stored.events if stored else None,
+                "stored_bytes": stored.bytes if stored else None,
             }
         )
     return stats

@@ -56,7 +56,10 @@ def triage_bulk(request):
         return HttpResponseBadRequest("unknown action or mute duration")
     raw_ids = request.POST.getlist("issue")
     if not raw_ids:
-        return HttpResponseBadRequest("select at least one issue")
+        # Only a page without JavaScript can send this (the buttons are disabled until a row is selected): it is
+        # answered on that page rather than with a bare error page.
+        messages.warning(request, "Select at least one issue first.")
+        return redirect(_back(request))
     issue_ids = {access.parse_id(raw) for raw in raw_ids}
     if len(raw_ids) > triage.MAX_ISSUES or None in issue_ids:
         return HttpResponseBadRequest(f"at most {triage.MAX_ISSUES} issue ids, as numbers")
@@ -65,7 +68,12 @@ def triage_bulk(request):
     issues = access.visible_issues(request.user, issue_ids)
     changed = triage.triage(issues, request.user, action, duration)
     _report(request, action, changed)
+    return redirect(_back(request))
+
+
+def _back(request) -> str:
+    """The list the form was sent from, when it is one of ours."""
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("all-issues")
-    return redirect(back)
+    return back

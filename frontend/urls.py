@@ -8,6 +8,8 @@ urlpatterns = [
     path("accounts/login/", login.login, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
+    # Pages name their icon; this is for the clients that ask the conventional address without reading a page.
+    path("favicon.ico", views.favicon),
     path("issues/", views.all_issues, name="all-issues"),
     path("issues/triage/", triage_views.triage_bulk, name="triage-issues"),
     path("issues/<int:issue_id>/", views.issue, name="issue"),

@@ -3,17 +3,25 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 from frontend import access, issue_detail, listing
 from frontend.charts import histogram
 from frontend.consumers import LIVE_SOCKET_PATH
 from frontend.event_view import event_view
 from frontend.grouping_views import grouping_status
+from issues.models import ProjectStorage
 from issues.normalize import LEVELS
 from projects.models import Project
 from projects.options import option
 from projects.services import active_key
+
+
+def favicon(request):
+    """Pages name their icon; this is for the clients that ask the conventional address without reading a page.
+    Not permanent: the icon's address changes with its content (hashed static names)."""
+    return redirect(static("frontend/favicon.svg"))
 
 
 @login_required
@@ -102,5 +110,7 @@ def project_settings(request, project_id: int):
             "can_manage": Project.objects.administered_by(request.user).filter(pk=project.pk).exists(),
             "key_cache_seconds": option("KEY_CACHE_SECONDS"),
             "grouping": grouping_status(project),
+            "storage": ProjectStorage.objects.filter(project=project).first(),
+            "retention_days": option("EVENT_RETENTION_DAYS"),
         },
     )

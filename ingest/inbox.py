@@ -37,13 +37,13 @@ from ingest.quotas import gate
 from ingest.rows import InboxRow
 from issues import handoff
 from issues.models import InboxItem
+from projects import keys
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH_ROWS = 500
 TICK_SECONDS = 0.25
 OUTCOME_FLUSH_SECONDS = 1.0
-REPLAY_SECONDS = 2.0
 SIGNAL_SECONDS = 0.2
 # How long rows wait on the event loop for the other requests expected in their commit (InboxWriter.submit).
 COMMIT_DELAY_SECONDS = 0.002
@@ -154,7 +154,6 @@ class InboxWriter:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._last_flush = 0.0
-        self._last_replay = 0.0
 
     def submit(self, rows: list[InboxRow]) -> asyncio.Future:
         """A future of the running event loop that becomes True once `rows` are committed or spooled, False if
@@ -199,11 +198,6 @@ class InboxWriter:
             self._start_locked()
             self._waiting.extend(forming)
             self._condition.notify()
-
-    def start(self) -> None:
-        """Start the thread without rows, so that spooled files are replayed and counts flushed."""
-        with self._condition:
-            self._start_locked()
 
     def _start_locked(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -258,9 +252,9 @@ class InboxWriter:
             ok = True
         except DatabaseError:
             log.warning("ingest: the database refused %d accepted items; writing them to the disk spool", len(rows))
+            keys.database_failed()  # key lookups stop waiting on it for a while too
             self._drop_connection()
             ok = self._spool(rows)
-            self._last_replay = time.monotonic()  # give the database a moment before replaying
         except Exception:
             log.exception("ingest: unexpected failure writing the inbox; writing to the disk spool")
             ok = self._spool(rows)
@@ -288,14 +282,6 @@ class InboxWriter:
         now = time.monotonic()
         if now - self._last_flush >= OUTCOME_FLUSH_SECONDS:
             self._flush_outcomes()
-        if now - self._last_replay >= REPLAY_SECONDS:
-            self._last_replay = now
-            if spool.spooled_files():
-                try:
-                    replayed = spool.replay(insert_rows)
-                    log.info("ingest: replayed %d spooled items into the inbox", replayed)
-                except DatabaseError:
-                    self._drop_connection()  # still down; the files stay for the next attempt
 
     def _flush_outcomes(self) -> None:
         self._last_flush = time.monotonic()

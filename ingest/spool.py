@@ -7,6 +7,7 @@ becomes part of a path, and replay only opens names that parse as a UUID. Each r
 """
 
 import contextlib
+import fcntl
 import logging
 import os
 import uuid
@@ -68,8 +69,8 @@ def spool_rows(rows: list[InboxRow]) -> bool:
         return False
 
 
-def _read(path: Path) -> list[InboxRow]:
-    data, rows, offset = path.read_bytes(), [], 0
+def _read(data: bytes) -> list[InboxRow]:
+    rows, offset = [], 0
     while offset < len(data):
         end = data.index(b"\n", offset)
         header = orjson.loads(data[offset:end])
@@ -104,20 +105,31 @@ def spooled_files() -> list[Path]:
 def replay(write) -> int:
     """Hand every spooled file's rows to `write` (which commits them or raises) and delete the file after.
 
+    A file is replayed by one process at a time: it is locked (flock) while replayed, and one that another process
+    holds is left to it. The lock goes with the process, so a replayer that dies frees its file for the next.
     Stops at the first failure, leaving that file and the rest for the next attempt. Returns rows replayed.
     """
     replayed = 0
     for path in spooled_files():
         try:
-            rows = _read(path)
+            file = open(path, "rb")  # noqa: SIM115 (held open for its lock while the rows are written)
         except FileNotFoundError:
             continue  # another process replayed it
-        except (OSError, ValueError, KeyError, TypeError):
-            log.error("ingest: spool file %s is damaged; moved aside for inspection", path.name)
-            path.rename(path.with_suffix(".damaged"))
-            continue
-        write(rows)
-        path.unlink(missing_ok=True)
+        with file:
+            try:
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # another process is replaying it
+            if not path.exists():
+                continue  # replayed and deleted between our listing and our lock
+            try:
+                rows = _read(file.read())
+            except (OSError, ValueError, KeyError, TypeError):
+                log.error("ingest: spool file %s is damaged; moved aside for inspection", path.name)
+                path.rename(path.with_suffix(".damaged"))
+                continue
+            write(rows)
+            path.unlink(missing_ok=True)
         replayed += len(rows)
     if replayed:
         _fsync_dir(spool_dir())

@@ -33,7 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from issues import escalation, metrics, sketch
-from issues.claim import Claim, claim_again, claim_next, count_unfinished, finish_claim, pending_rows, record_failures
+from issues.claim import Claim, claim_next, claim_rows, finish_claim, pending_rows, record_failures, release
 from issues.derived_tags import derived_tags
 from issues.grouping import GroupingKey, grouping_key
 from issues.live import project_changed
@@ -73,6 +73,7 @@ class BatchResult:
     failed: int = 0
     orphans: int = 0
     new_issues: int = 0
+    retry: bool = False  # the batch was of rows tried before (small by design)
     # When the batch's oldest row was accepted (its lag, once committed: issues/metrics.py).
     oldest_received_at: datetime | None = None
 
@@ -152,13 +153,14 @@ def prepare(
 
 
 def digest_batch(limit: int | None = None) -> BatchResult:
-    """Digest the next pending events: up to `limit` never tried, or one that was tried before, alone."""
+    """Digest the next pending events: up to `limit` never tried, fewer that were tried before."""
     claim = claim_next(limit or batch_size())
     if claim is None:
         return BatchResult()
     result = _digest_claimed(claim)
     # What this round took on, counting rows another worker took meanwhile: callers judge the backlog by it.
     result.claimed = len(claim.inbox_ids)
+    result.retry = claim.retry
     _count(result)
     return result
 
@@ -179,20 +181,26 @@ def _count(result: BatchResult) -> None:
 def _digest_claimed(claim: Claim) -> BatchResult:
     try:
         with transaction.atomic():
-            return _digest_in_transaction(claim)
+            result = _digest_in_transaction(claim)
     except Exception as error:
-        count_unfinished(claim)
+        release(claim, failed=True)
         inbox_ids = claim.inbox_ids
         if len(inbox_ids) == 1:
             logger.warning("digest of inbox item %s failed", inbox_ids[0], exc_info=True)
-            record_failures({inbox_ids[0]: error}, count_attempt=False)  # counted by count_unfinished
+            record_failures({inbox_ids[0]: error})
             return BatchResult(claimed=1, failed=1)
-        logger.warning("digest batch of %s events failed; retrying them one by one", len(inbox_ids), exc_info=True)
+        # One event of the batch is bad (a database error on its row, say): halves until it is alone, so the
+        # others are digested in a few batches rather than one transaction each.
+        logger.warning("digest batch of %s events failed (%s); retrying it in halves", len(inbox_ids), error)
         result = BatchResult()
-        for inbox_id in inbox_ids:
-            if claim_again(inbox_id):
-                result.add(_digest_claimed(Claim([inbox_id])))
+        middle = len(inbox_ids) // 2
+        for half in (inbox_ids[:middle], inbox_ids[middle:]):
+            retry = claim_rows(half)
+            if retry is not None:
+                result.add(_digest_claimed(retry))
         return result
+    release(claim, failed=False)
+    return result
 
 
 def digest_until_empty(
@@ -203,7 +211,7 @@ def digest_until_empty(
 
     `until_short_batch`: stop after a batch that was not full as well, for a caller that is sure to be called
     again for events arriving meanwhile (production's tasks), so that those are gathered into a batch of their
-    own rather than taken by dribs. A round that retried a single event alone does not count as short."""
+    own rather than taken by dribs. A round of rows tried before (small by design) does not count as short."""
     limit = limit or batch_size()
     total = BatchResult()
     batches = 0
@@ -216,7 +224,7 @@ def digest_until_empty(
         if result.claimed >= limit:
             if on_full_batch is not None:
                 on_full_batch()
-        elif until_short_batch and result.claimed > 1:
+        elif until_short_batch and not result.retry:
             break
     return total
 
@@ -310,7 +318,7 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
         IssueTransition.objects.bulk_create(transitions)
     _delete_inbox_rows([item.inbox_id for item in fresh] + duplicates + orphans)
     if failures:
-        record_failures(failures, count_attempt=claim.claim_id is not None)
+        record_failures(failures)
 
     changed: dict[int, set[int]] = defaultdict(set)  # project id -> issue ids
     for item in fresh:

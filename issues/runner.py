@@ -1,6 +1,7 @@
 """The embedded shape's background work: threads in the web process instead of Celery workers and beat.
 
-Digest runs in one, woken by `handoff.events_accepted`; notify runs in another (notify/runner.py). Why threads
+Digest runs in one, woken by `handoff.events_accepted`; notify runs in another (notify/runner.py); retention's
+sweep in a third. Why threads
 and not eager Celery: an eager task would digest inside the ingest request. The digest thread also owns the
 in-memory channel layer problem: it publishes live pushes through the server's event loop.
 
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from issues import retention
 from issues.digest import digest_until_empty, pending_events
 from issues.live import use_server_loop
 from projects.options import option
@@ -106,6 +108,12 @@ def digest_round() -> None:
 
 # Events committed by another process (a second web process, a management command) are seen within a second.
 digest_thread = BackgroundThread("tracehound-digest", digest_round, sweep_seconds=1.0)
+
+
+# Retention's sweep: at start, then every RETENTION_SWEEP_SECONDS (production: beat).
+retention_thread = BackgroundThread(
+    "tracehound-retention", retention.sweep, sweep_seconds=option("RETENTION_SWEEP_SECONDS")
+)
 
 
 def in_process_digest_enabled() -> bool:

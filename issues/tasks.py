@@ -19,6 +19,7 @@ import logging
 from celery import shared_task
 from django.core.cache import cache
 
+from issues import retention
 from issues.digest import digest_until_empty, pending_events
 
 logger = logging.getLogger(__name__)
@@ -63,3 +64,8 @@ def digest_pending() -> None:
 def sweep_inbox() -> None:
     if pending_events():
         request_digest()
+
+
+@shared_task(ignore_result=True)
+def sweep_retention() -> None:
+    retention.sweep()

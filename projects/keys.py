@@ -7,6 +7,10 @@ Misses are cached too, briefly, so that a client hammering with a wrong key cost
 Every grant read from the database is also copied to the shared cache (Redis in production), for one purpose:
 while the database is down, a web process that has not seen a key yet (there are several, each with its own
 cache) can still honour it, so its events go to the disk spool instead of being refused.
+
+A failed lookup (or a failed inbox write: `database_failed`) marks the database down for DOWN_SECONDS: meanwhile
+expired answers are served as they are and no lookup waits on the database, which may hang rather than refuse;
+after that, one lookup tries again.
 """
 
 import logging
@@ -15,6 +19,7 @@ import time
 from dataclasses import astuple, dataclass
 
 from django.core.cache import cache
+from django.db import DatabaseError
 
 from projects.models import ProjectKey
 from projects.options import option
@@ -25,6 +30,11 @@ NEGATIVE_CACHE_SECONDS = 5
 MAX_ENTRIES = 10_000
 # How long a shared copy lasts: an outage that outlasts a day of no traffic from a key is not worth covering.
 SHARED_GRANT_SECONDS = 24 * 3600
+DOWN_SECONDS = 5.0
+
+
+class DatabaseKnownDown(DatabaseError):
+    """A lookup not even tried: the database failed moments ago (`database_failed`)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,17 @@ class KeyGrant:
 
 _cache: dict[tuple[int, str], tuple[float, KeyGrant | None]] = {}
 _lock = threading.Lock()
+_down_until = 0.0  # time.monotonic() until which the database counts as down
+
+
+def database_failed() -> None:
+    """The database just failed a query of ingest's: stop waiting on it for a few seconds."""
+    global _down_until
+    _down_until = time.monotonic() + DOWN_SECONDS
+
+
+def database_known_down() -> bool:
+    return time.monotonic() < _down_until
 
 
 def project_for_key(project_id: int, public_key: str) -> KeyGrant | None:
@@ -50,7 +71,13 @@ def project_for_key(project_id: int, public_key: str) -> KeyGrant | None:
     hit = _cache.get(cache_key)
     if hit is not None and hit[0] > now:
         return hit[1]
-    grant = _load(project_id, public_key)
+    if database_known_down():
+        raise DatabaseKnownDown("the database failed moments ago")
+    try:
+        grant = _load(project_id, public_key)
+    except DatabaseError:
+        database_failed()
+        raise
     if grant is not None:
         _share(public_key, grant)
     ttl = option("KEY_CACHE_SECONDS") if grant else NEGATIVE_CACHE_SECONDS
@@ -69,7 +96,7 @@ def cached_grant(project_id: int, public_key: str, stale_ok: bool = False) -> tu
     knew keep being accepted (into its disk spool) rather than refused.
     """
     hit = _cache.get((project_id, public_key))
-    if hit is not None and (stale_ok or hit[0] > time.monotonic()):
+    if hit is not None and (stale_ok or hit[0] > time.monotonic() or database_known_down()):
         return True, hit[1]
     return False, None
 
@@ -112,8 +139,10 @@ def forget_key(public_key: str) -> None:
 
 
 def forget_all() -> None:
+    global _down_until
     with _lock:
         _cache.clear()
+    _down_until = 0.0
 
 
 def _load(project_id: int, public_key: str) -> KeyGrant | None:

@@ -81,6 +81,7 @@ def test_status_json_reports_components_workers_and_projects(busy_project, setti
     assert row["last_digest"] == digested_minute.isoformat().replace("+00:00", "Z")
     assert (row["alerts_sent"], row["alerts_failed"]) == (1, 1)
     assert row["outcomes"] == {"accepted": 3, "too_large": 1}
+    assert (row["stored_events"], row["stored_bytes"]) == (None, None)  # before retention's first sweep measured
 
 
 def test_accepted_counts_leave_the_last_minute_and_hour(busy_project):

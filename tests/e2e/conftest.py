@@ -100,8 +100,12 @@ def start_worker(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, Path]:
     raise RuntimeError(f"celery worker not ready within 30 s:\n{log_path.read_text()}")
 
 
-def start_server(tmp_path: Path, extra_env: dict | None = None, ready_path: str = "/accounts/login/") -> RunningServer:
-    """The server, once `ready_path` answers 200 (a server that refuses 127.0.0.1 as a host is ready at /-/alive/)."""
+def start_server(
+    tmp_path: Path, extra_env: dict | None = None, *, wait_for_http: bool = True, ready_path: str = "/accounts/login/"
+) -> RunningServer:
+    """The production server command on a free port, with its own data folder; by default once `ready_path` answers
+    200 (`wait_for_http=False`: at once, for a test of what a server does before any request; a server that refuses
+    127.0.0.1 as a host is ready at /-/alive/)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     data_dir = tmp_path / "server-data"
@@ -132,6 +136,8 @@ def start_server(tmp_path: Path, extra_env: dict | None = None, ready_path: str 
             stderr=subprocess.STDOUT,
         )
     server = RunningServer(url=url, process=process, log_path=log_path, env=env)
+    if not wait_for_http:
+        return server
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -143,7 +143,7 @@ def make_event(issue, data=None, timestamp=None, **fields) -> Event:
         issue=issue,
         event_id=uuid.UUID(data["event_id"]) if isinstance(data.get("event_id"), str) else uuid.uuid4(),
         timestamp=timestamp or timezone.now(),
-        received_at=timezone.now(),
+        received_at=fields.pop("received_at", None) or timezone.now(),
         level=fields.pop("level", "error"),
         release=fields.pop("release", "1.2.0"),
         environment=fields.pop("environment", "production"),

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils import timezone
 
@@ -149,3 +150,11 @@ def test_project_switcher_lists_only_the_users_projects(member_client, project, 
 def test_list_needs_login(client, project):
     response = client.get(reverse("project-issues", args=[project.pk]))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_pages_name_their_icon_and_the_conventional_address_leads_to_it(member_client):
+    page = member_client.get(reverse("home")).content.decode()
+    assert '<link rel="icon" href="/static/frontend/favicon.svg" type="image/svg+xml">' in page
+    response = member_client.get("/favicon.ico")
+    assert response.status_code == 302 and response.url == "/static/frontend/favicon.svg"
+    assert finders.find("frontend/favicon.svg")

@@ -189,7 +189,11 @@ def test_bulk_form_resolves_the_selected_issues_and_returns_to_the_list(member_c
 def test_bulk_form_mutes_for_a_duration_and_refuses_bad_input(member_client, project):
     issue = make_issue(project)
     url = reverse("triage-issues")
-    assert member_client.post(url, {"action": "resolve"}).status_code == 400  # nothing selected
+    # Nothing selected (only a page without JavaScript can send it): answered on the list it came from.
+    back = reverse("project-issues", args=[project.pk])
+    response = member_client.post(url, {"action": "resolve", "next": back})
+    assert response.status_code == 302 and response.url == back
+    assert "Select at least one issue first." in member_client.get(back).content.decode()
     assert member_client.post(url, {"action": "resolve", "issue": ["abc"]}).status_code == 400
     assert member_client.post(url, {"action": "resolve", "issue": ["9" * 30]}).status_code == 400
     assert member_client.post(url, {"action": "resolve", "issue": ["²"]}).status_code == 400  # a digit to isdigit()

@@ -177,3 +177,40 @@ def test_503_with_retry_after_only_when_the_spool_cannot_take_them_either(settin
     response = call(f"/api/{project_key.project_id}/envelope/", event_envelope({"m": 2}), auth(project_key))
     assert response.status == 200  # spooled: the answer is 200 although the database is still down
     assert len(spool.spooled_files()) == 1
+
+
+def test_a_server_replays_the_spool_it_starts_with_before_any_request(tmp_path, project, settings):
+    # Spooled by the server's previous life (the database was down when it stopped).
+    settings.TRACEHOUND = {**settings.TRACEHOUND, "DATA_DIR": str(tmp_path / "server-data")}
+    rows = [row(project.id) for _ in range(5)]
+    assert spool.spool_rows(rows[:2]) and spool.spool_rows(rows[2:])
+    server = start_server(tmp_path, wait_for_http=False)  # and no request, ever
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+            InboxItem.objects.count() + Event.objects.count() < 5 or spool.spooled_files()
+        ):
+            time.sleep(0.2)
+        stored = set(InboxItem.objects.values_list("event_id", flat=True))
+        stored |= set(Event.objects.values_list("event_id", flat=True))
+        assert stored == {r.event_id for r in rows}, server.log()
+        assert spool.spooled_files() == []
+    finally:
+        stop_server(server)
+
+
+def test_a_file_another_process_is_replaying_is_left_to_it(project):
+    import fcntl
+
+    rows = [row(project.id) for _ in range(3)]
+    assert spool.spool_rows(rows[:1])
+    [first] = spool.spooled_files()
+    assert spool.spool_rows(rows[1:])
+    [second] = [path for path in spool.spooled_files() if path != first]
+    with open(first, "rb") as held:  # as another process's replay holds it
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        written = []
+        assert spool.replay(written.extend) == 2  # the second file's rows only
+        assert first.exists() and not second.exists()
+    assert spool.replay(written.extend) == 1  # released: replayed now
+    assert sorted(r.event_id for r in written) == sorted(r.event_id for r in rows)

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import orjson
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from issues import sketch
-from issues.claim import claim_next
+from issues import digest, sketch
+from issues.claim import claim_next, release
 from issues.digest import digest_batch, digest_until_empty
 from issues.minute_counts import prune_minute_counts
 from issues.models import (
@@ -133,16 +133,41 @@ def test_a_batch_attempt_is_one_claim_row_not_an_update_of_each_event(inbox):
     assert Event.objects.count() == 3
 
 
-def test_the_rows_of_a_batch_that_did_not_finish_count_an_attempt_and_are_retried_alone(inbox):
+def test_the_rows_of_a_batch_that_did_not_finish_count_an_attempt_and_go_again_in_smaller_batches(inbox):
     items = [inbox(exception_event()) for _ in range(3)]
-    claim_next(10)  # its worker dies here: no digest transaction ever commits
-    retry = claim_next(10)
-    assert retry.inbox_ids == [items[0].id] and retry.claim_id is None
-    assert list(InboxItem.objects.order_by("id").values_list("attempts", flat=True)) == [2, 1, 1]
-    assert not InboxClaim.objects.exists()
-    result = digest_until_empty()
+    claim_next(16)  # its worker dies here: no digest transaction ever commits
+    retry = claim_next(16)
+    assert retry.inbox_ids == [items[0].id, items[1].id] and retry.retry  # 16 // 8 rows at a time after one death
+    assert list(InboxItem.objects.order_by("id").values_list("attempts", flat=True)) == [1, 1, 1]
+    assert list(InboxClaim.objects.values_list("inbox_ids", flat=True)) == [retry.inbox_ids]
+    release(retry, failed=True)
+    result = digest_until_empty(limit=16)
     assert (result.stored, result.failed) == (3, 0)
-    assert not InboxItem.objects.exists()
+    assert not InboxItem.objects.exists() and not InboxClaim.objects.exists()
+
+
+def test_a_batch_that_raises_is_halved_until_the_bad_event_is_alone(inbox, monkeypatch):
+    items = [inbox(exception_event(value=f"event {n}")) for n in range(16)]
+    bad = items[11]
+    insert_events = digest._insert_events
+    transactions = []
+
+    def insert_or_fail(fresh):
+        transactions.append(len(fresh))
+        if any(item.inbox_id == bad.id for item in fresh):
+            raise IntegrityError("a row this database refuses")
+        insert_events(fresh)
+
+    monkeypatch.setattr(digest, "_insert_events", insert_or_fail)
+    result = digest_batch(16)
+
+    assert (result.stored, result.failed) == (15, 1)
+    assert transactions == [16, 8, 8, 4, 2, 2, 1, 1, 4]  # halves, depth first; each good half in one transaction
+    bad.refresh_from_db()
+    assert bad.attempts == 1 and "IntegrityError: a row this database refuses" in bad.last_error
+    # Only the event that raised counted an attempt; the others were digested.
+    assert list(InboxItem.objects.values_list("id", flat=True)) == [bad.id]
+    assert not InboxClaim.objects.exists()
 
 
 def test_a_resolved_issue_regresses_and_a_mute_expires(inbox):
@@ -191,13 +216,14 @@ def test_sqlite_or_postgres_claim_is_the_one_this_run_uses():
     assert connection.vendor in ("sqlite", "postgresql")
 
 
-def test_a_task_stops_at_a_short_batch_but_not_at_an_event_retried_alone(inbox, project):
+def test_a_task_stops_at_a_short_batch_but_not_at_a_batch_of_retried_events(inbox, project):
     retried = inbox(exception_event())
     InboxItem.objects.filter(id=retried.id).update(attempts=1)  # its worker died while digesting it
     for _ in range(150):
         inbox(exception_event())
     result = digest_until_empty(limit=100, until_short_batch=True)
-    assert (result.claimed, result.stored) == (151, 151)  # alone, then 100 (full), then 50 (short: stop)
+    # 12 (100 // 8, the retried event's batch: small by design), then 100 (full), then 39 (short: stop).
+    assert (result.claimed, result.stored) == (151, 151)
     assert not InboxItem.objects.exists()
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from config.status import project_stats
 from issues import digest
+from issues.claim import claim_next, release
 from issues.models import Event, Grouping, InboxItem, Issue, IssueHourlyCount, IssueTag, IssueTransition
 
 from ..e2e.conftest import ROOT, database_url_of_test_database
@@ -210,3 +211,37 @@ def test_a_batch_waits_for_its_rows_while_another_worker_claim_holds_them(projec
     assert released.is_set(), "the other claim did not hold the rows"
     assert (result.claimed, result.stored) == (10, 10)
     assert_each_event_counted_once(project, 10, 2)
+
+
+def test_a_live_workers_claim_is_left_alone_and_a_dead_workers_claim_counts_an_attempt(project):
+    """Another worker's claim, between its commit and its digest transaction, is not a batch that failed: its rows
+    are not taken nor counted while its worker's session lives; once that session ends (the worker died), they
+    count one attempt and go again."""
+    needs_postgres()
+    fill_inbox(project, 20, fingerprints=2)
+    claimed, die = threading.Event(), threading.Event()
+    theirs = []
+
+    def another_worker():
+        theirs.extend(claim_next(8).inbox_ids)
+        claimed.set()
+        die.wait(10)
+        connection.close()  # its session ends, as a killed worker's does
+
+    thread = threading.Thread(target=another_worker)
+    thread.start()
+    claimed.wait(10)
+    mine = claim_next(8)
+    assert set(mine.inbox_ids).isdisjoint(theirs) and len(mine.inbox_ids) == 8
+    assert set(InboxItem.objects.values_list("attempts", flat=True)) == {0}
+    release(mine, failed=True)
+
+    die.set()
+    thread.join(10)
+    retry = claim_next(8)
+    assert retry.retry and retry.inbox_ids == sorted(theirs)[:1]  # 8 // 8 rows at a time after one death
+    attempts = dict(InboxItem.objects.values_list("id", "attempts"))
+    assert {inbox_id for inbox_id, count in attempts.items() if count == 1} == set(theirs)
+    release(retry, failed=True)
+    assert digest.digest_until_empty(limit=8).stored == 20
+    assert_each_event_counted_once(project, 20, 2)

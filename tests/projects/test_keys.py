@@ -1,6 +1,7 @@
 from unittest import mock
 
-from django.db import connection
+import pytest
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from projects import keys
@@ -87,3 +88,32 @@ def test_revoking_a_key_drops_its_shared_copy(project, project_key):
 
 def test_a_key_never_seen_anywhere_is_not_honoured_while_the_database_is_down(project, project_key):
     assert keys.grant_while_database_is_down(project.id, project_key.public_key) == (False, None)
+
+
+def test_while_the_database_is_failing_lookups_do_not_wait_on_it(settings, project, project_key):
+    """A database that hangs makes every lookup wait for its timeout: after one failure, known keys are served
+    from the cache as they are, unknown ones fall back at once, and the database is tried again seconds later."""
+    assert keys.project_for_key(project.id, project_key.public_key) is not None
+    expired = keys.time.monotonic() + settings.TRACEHOUND["KEY_CACHE_SECONDS"] + 1
+    loads = []
+
+    def failing_load(project_id, public_key):
+        loads.append(public_key)
+        raise OperationalError("connection timeout expired")
+
+    with mock.patch.object(keys, "_load", failing_load), mock.patch.object(keys.time, "monotonic") as clock:
+        clock.return_value = expired
+        assert keys.cached_grant(project.id, project_key.public_key) == (False, None)  # expired, database fine
+        with pytest.raises(OperationalError):
+            keys.project_for_key(project.id, project_key.public_key)
+        assert keys.database_known_down() and len(loads) == 1
+        hit, grant = keys.cached_grant(project.id, project_key.public_key)  # served as it is, no lookup
+        assert hit and grant.key_id == project_key.id
+        with pytest.raises(keys.DatabaseKnownDown):
+            keys.project_for_key(project.id, "f" * 32)  # an unknown key: the fallback, without a query
+        assert len(loads) == 1
+        clock.return_value = expired + keys.DOWN_SECONDS + 0.1
+        assert not keys.database_known_down()
+        with pytest.raises(OperationalError):
+            keys.project_for_key(project.id, project_key.public_key)
+        assert len(loads) == 2  # tried again once the pause is over

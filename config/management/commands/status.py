@@ -39,7 +39,8 @@ class Command(BaseCommand):
                     f"accepted_last_hour={row['accepted_last_hour']} pending={row['pending']} "
                     f"set_aside={row['set_aside']} oldest_pending={_age(row['oldest_pending_seconds'])} "
                     f"last_digest={row['last_digest'].isoformat() if row['last_digest'] else '-'} "
-                    f"alerts_sent={row['alerts_sent']} alerts_failed={row['alerts_failed']}"
+                    f"alerts_sent={row['alerts_sent']} alerts_failed={row['alerts_failed']} "
+                    f"stored_events={row['stored_events']} stored_bytes={row['stored_bytes']}"
                 )
         if not status["healthy"]:
             sys.exit(1)

@@ -29,6 +29,22 @@
     if (empty) empty.remove();
   });
 
+  // A push names the rows that changed, but the server does not know which rows this page shows (a later page,
+  // another sort): rows updated in place that are not here are dropped before htmx swaps them, instead of
+  // htmx reporting each as an error (oobErrorNoTarget). New rows arrive inside the <tbody> that adds them.
+  document.addEventListener("DOMContentLoaded", function () {
+    htmx.defineExtension("live-rows", {
+      transformResponse: function (text) {
+        var template = document.createElement("template");
+        template.innerHTML = text;
+        Array.from(template.content.children).forEach(function (element) {
+          if (element.tagName === "TR" && !document.getElementById(element.id)) element.remove();
+        });
+        return template.innerHTML;
+      },
+    });
+  });
+
   // This script runs before the deferred htmx scripts; htmx connects the socket when it processes the page at
   // DOMContentLoaded, which is as early as it can (and calling htmx here would fail: it is not loaded yet).
   socket.setAttribute("ws-connect", config.socket);
