@@ -11,6 +11,8 @@ COPY issues ./issues
 COPY notify ./notify
 COPY frontend ./frontend
 COPY manage.py ./
+# The client, which the server offers as a wheel for download (frontend/sdk_download.py).
+COPY sdk ./sdk
 RUN pip install --no-cache-dir . && useradd --system --home /app tracehound && mkdir -p /data && chown tracehound /data
 USER tracehound
 ENV TRACEHOUND_DATA_DIR=/data STATIC_ROOT=/app/staticfiles WEB_CONCURRENCY=2

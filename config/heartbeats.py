@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import close_old_connections, connection
 
 from config.models import Heartbeat
+from projects.outage_log import OutageLog
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class HeartbeatWriter:
         self._written: datetime | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._outage = OutageLog(log, f"heartbeat: recording {role}")
 
     def mark(self) -> None:
         """Alive now; written within `write_seconds` (the writer thread starts on the first mark)."""
@@ -82,8 +84,9 @@ class HeartbeatWriter:
             try:
                 close_old_connections()
                 self.write()
-            except Exception:
+                self._outage.succeeded()
+            except Exception as error:
                 # The database is away: the row falls behind, which is what the health check should see.
-                log.warning("heartbeat: could not record %s", self.role, exc_info=True)
+                self._outage.failed(error)
                 connection.close()
             time.sleep(self.write_seconds)

@@ -83,6 +83,8 @@ def _exception(raw: dict, message: str) -> dict:
         "handled": mechanism.get("handled"),
         "frames": frames,
         "has_in_app": any(frame["in_app"] for frame in frames),
+        # The frame shown open: where it broke, i.e. the last of the application's own frames (else the last).
+        "crash_index": max((n for n, frame in enumerate(frames) if frame["in_app"]), default=len(frames) - 1),
     }
 
 

@@ -2,7 +2,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from frontend import account_views, alert_api, alert_views, api, grouping_views, key_views, login, triage_views, views
+from frontend import (
+    account_views,
+    alert_api,
+    alert_views,
+    api,
+    grouping_views,
+    key_views,
+    login,
+    test_event,
+    triage_views,
+    views,
+)
 
 urlpatterns = [
     path("accounts/login/", login.login, name="login"),
@@ -10,6 +21,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     # Pages name their icon; this is for the clients that ask the conventional address without reading a page.
     path("favicon.ico", views.favicon),
+    path("sdk/<str:filename>", views.sdk_wheel, name="sdk-wheel"),
     path("issues/", views.all_issues, name="all-issues"),
     path("issues/triage/", triage_views.triage_bulk, name="triage-issues"),
     path("issues/<int:issue_id>/", views.issue, name="issue"),
@@ -17,6 +29,7 @@ urlpatterns = [
     path("issues/<int:issue_id>/events/<int:event_pk>/", views.issue, name="issue-event"),
     path("projects/<int:project_id>/issues/", views.project_issues, name="project-issues"),
     path("projects/<int:project_id>/settings/", views.project_settings, name="project-settings"),
+    path("projects/<int:project_id>/test-event/", test_event.send_test_event, name="project-test-event"),
     path("projects/<int:project_id>/keys/", key_views.create_project_key, name="create-project-key"),
     path(
         "projects/<int:project_id>/grouping/upgrade/", grouping_views.upgrade_grouping, name="upgrade-project-grouping"

@@ -3,19 +3,27 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 
-from frontend import access, issue_detail, listing
+from frontend import access, issue_detail, listing, sdk_download
 from frontend.charts import histogram
 from frontend.consumers import LIVE_SOCKET_PATH
 from frontend.event_view import event_view
 from frontend.grouping_views import grouping_status
-from issues.models import ProjectStorage
+from issues.models import Issue, ProjectStorage
 from issues.normalize import LEVELS
 from projects.models import Project
 from projects.options import option
 from projects.services import active_key
+
+
+def sdk_wheel(request, filename: str):
+    if filename != sdk_download.wheel_name():
+        raise Http404("no such file")
+    return FileResponse(open(sdk_download.built_wheel(), "rb"), as_attachment=True, filename=filename)  # noqa: SIM115
 
 
 def favicon(request):
@@ -29,6 +37,19 @@ def home(request):
     projects = Project.objects.visible_to(request.user).order_by("name")
     rows = [{"project": project, "key": active_key(project)} for project in projects]
     return render(request, "frontend/home.html", {"rows": rows})
+
+
+def _first_event_help(project) -> dict | None:
+    """What an empty project's list shows instead of an empty table: how to send the first event."""
+    if project is None or Issue.objects.filter(project=project).exists():
+        return None
+    key = active_key(project)
+    return {"dsn": key.dsn if key else "", "sdk_url": _sdk_url()}
+
+
+def _sdk_url() -> str:
+    # From the public base URL, as DSNs are: the address the application servers reach this one by.
+    return option("BASE_URL").rstrip("/") + reverse("sdk-wheel", args=[sdk_download.wheel_name()])
 
 
 def _issue_list(request, project=None):
@@ -58,6 +79,7 @@ def _issue_list(request, project=None):
             "next_query": urlencode(params.as_query(cursor=page.next_cursor)) if page.next_cursor else "",
             "first_query": urlencode(params.as_query(cursor="")),
             "live": {"socket": f"{LIVE_SOCKET_PATH}?{urlencode(socket)}"},
+            "first_event": _first_event_help(project),
         },
     )
 
@@ -112,5 +134,6 @@ def project_settings(request, project_id: int):
             "grouping": grouping_status(project),
             "storage": ProjectStorage.objects.filter(project=project).first(),
             "retention_days": option("EVENT_RETENTION_DAYS"),
+            "sdk_url": _sdk_url(),
         },
     )

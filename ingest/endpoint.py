@@ -38,8 +38,10 @@ from ingest.quotas import gate
 from ingest.rows import InboxRow
 from issues.models import InboxItem
 from projects.keys import KeyGrant, cached_grant, grant_while_database_is_down, project_for_key
+from projects.outage_log import OutageLog
 
 log = logging.getLogger(__name__)
+key_check_outage = OutageLog(log, "ingest: checking a key not seen before")
 
 PATH = re.compile(r"/api/([^/]*)/(envelope|store)/?")
 PROJECT_ID = re.compile(r"0*([1-9][0-9]{0,17})")
@@ -110,7 +112,7 @@ class IngestRequest:
                 # to the disk spool).
                 hit, grant = await sync_to_async(grant_while_database_is_down)(project_id, public_key)
                 if not hit:
-                    log.warning("ingest: cannot check a key, the database is unavailable")
+                    key_check_outage.failed(Unavailable("no database, and the key is not in any cache"))
                     raise Unavailable("cannot check the key right now") from None
         if grant is None:
             raise Forbidden("unknown or revoked key, or a key of another project")

@@ -38,8 +38,11 @@ from ingest.rows import InboxRow
 from issues import handoff
 from issues.models import InboxItem
 from projects import keys
+from projects.outage_log import OutageLog
 
 log = logging.getLogger(__name__)
+# One line when the database starts refusing, then a count now and then (projects/outage_log.py).
+inbox_outage = OutageLog(log, "ingest: writing accepted events to the inbox (they go to the disk spool meanwhile)")
 
 MAX_BATCH_ROWS = 500
 TICK_SECONDS = 0.25
@@ -250,8 +253,9 @@ class InboxWriter:
         try:
             insert_rows(rows)
             ok = True
-        except DatabaseError:
-            log.warning("ingest: the database refused %d accepted items; writing them to the disk spool", len(rows))
+            inbox_outage.succeeded()
+        except DatabaseError as error:
+            inbox_outage.failed(error)
             keys.database_failed()  # key lookups stop waiting on it for a while too
             self._drop_connection()
             ok = self._spool(rows)

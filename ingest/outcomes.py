@@ -15,8 +15,10 @@ from django.db import IntegrityError, connection, transaction
 
 from ingest import metrics
 from projects.models import IngestOutcome, IngestOutcomeMinute, Project
+from projects.outage_log import OutageLog
 
 log = logging.getLogger(__name__)
+outcome_outage = OutageLog(log, "ingest: saving outcome counts (kept in memory meanwhile)")
 
 ACCEPTED = "accepted"  # an event committed to the inbox (or to the disk spool)
 MINUTES_KEPT = timedelta(hours=2)
@@ -72,8 +74,9 @@ def flush() -> None:
         except IntegrityError:  # a project deleted since: its counts go with it
             existing = set(Project.objects.filter(id__in={row[0] for row in rows}).values_list("id", flat=True))
             _upsert([row for row in rows if row[0] in existing])
-    except Exception:
-        log.warning("ingest: outcome counts not saved yet, will retry", exc_info=True)
+    except Exception as error:
+        outcome_outage.failed(error)
         with _lock:
             _counts.update(snapshot)
         raise
+    outcome_outage.succeeded()

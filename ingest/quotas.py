@@ -19,8 +19,12 @@ from django.core.cache import cache
 from ingest.errors import RateLimited
 from projects.keys import KeyGrant
 from projects.options import option
+from projects.outage_log import OutageLog
 
 log = logging.getLogger(__name__)
+quota_outage = OutageLog(
+    log, "ingest: sharing quota counts through the cache (deciding from this process's counts meanwhile)"
+)
 
 SYNC_SECONDS = 0.25
 
@@ -88,12 +92,13 @@ class QuotaGate:
             idle = [key for key in current if key not in totals]
             if idle:
                 totals.update(cache.get_many(idle))
-        except Exception:
-            log.warning("ingest: quota counts could not reach the cache; deciding from this process's counts")
+        except Exception as error:
+            quota_outage.failed(error)
             with self._lock:
                 self._pending.update(self._in_flight)
                 self._in_flight = Counter()
             return
+        quota_outage.succeeded()
         with self._lock:
             self._shared = {key: value for key, value in self._shared.items() if self._window_open(key, now)}
             self._shared.update(totals)

@@ -15,6 +15,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from ingest import spool
 from ingest.inbox import insert_rows
 from projects import keys
+from projects.outage_log import OutageLog
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ class SpoolReplayer:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
-        self._database_down = False
+        self._outage = OutageLog(log, "ingest: replaying the disk spool (spooled events wait on disk meanwhile)")
 
     @property
     def running(self) -> bool:
@@ -61,10 +62,8 @@ class SpoolReplayer:
         try:
             close_old_connections()
             replayed = spool.replay(insert_rows)
-        except DatabaseError:
-            if not self._database_down:  # said once per outage, not every few seconds
-                log.warning("ingest: the database is unavailable; spooled events wait on disk until it is back")
-            self._database_down = True
+        except DatabaseError as error:
+            self._outage.failed(error)
             keys.database_failed()
             connection.close()  # the next round opens a fresh connection
             return 0
@@ -73,7 +72,7 @@ class SpoolReplayer:
             return 0
         if replayed:
             log.info("ingest: replayed %d spooled items into the inbox", replayed)
-        self._database_down = False
+        self._outage.succeeded()
         return replayed
 
 

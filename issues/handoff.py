@@ -11,8 +11,11 @@ from django.conf import settings
 
 from issues.runner import digest_thread
 from issues.tasks import request_digest
+from projects.outage_log import OutageLog
 
 logger = logging.getLogger(__name__)
+# The broker or cache is down: the sweep picks the events up once it is back (said once, then counted).
+signal_outage = OutageLog(logger, "signalling digest (the sweep picks the events up later)")
 
 
 def events_accepted(project_id: int) -> None:
@@ -22,5 +25,6 @@ def events_accepted(project_id: int) -> None:
             digest_thread.wake()  # a no-op where no thread runs (management commands, unit tests)
         else:
             request_digest()
-    except Exception:
-        logger.warning("could not signal digest for project %s; the sweep will pick the events up", project_id)
+        signal_outage.succeeded()
+    except Exception as error:
+        signal_outage.failed(error)

@@ -18,12 +18,13 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 
 from issues import retention
 from issues.digest import digest_until_empty, pending_events
 from issues.live import use_server_loop
 from projects.options import option
+from projects.outage_log import OutageLog
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class BackgroundThread:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._outage = OutageLog(logger, f"{name}: a round")
         # Called after every round that succeeded (and by work that runs long, see digest_round): the process wires
         # in its heartbeat (config/asgi.py).
         self.heartbeat: Callable[[], object] | None = None
@@ -88,11 +90,15 @@ class BackgroundThread:
                 close_old_connections()
                 started = time.monotonic()
                 self.work()
+                self._outage.succeeded()
                 self.beat()
                 if not self._stopping:
                     time.sleep(max(0.0, started + self.min_interval_seconds - time.monotonic()))
+            except DatabaseError as error:
+                # The database is away for a while; the work stays pending and the next round retries.
+                self._outage.failed(error)
+                self._wake.wait(timeout=ERROR_PAUSE_SECONDS)
             except Exception:
-                # The database may be away for a moment; the work stays pending and the next round retries.
                 logger.exception("%s: round failed", self.name)
                 self._wake.wait(timeout=ERROR_PAUSE_SECONDS)
             finally:

@@ -18,11 +18,15 @@ import logging
 
 from celery import shared_task
 from django.core.cache import cache
+from django.db import DatabaseError
 
 from issues import retention
 from issues.digest import digest_until_empty, pending_events
+from projects.outage_log import OutageLog
 
 logger = logging.getLogger(__name__)
+
+digest_outage = OutageLog(logger, "digest")
 
 QUEUED_FLAG = "tracehound:digest:queued"
 QUEUED_FLAG_SECONDS = 60
@@ -49,7 +53,14 @@ def request_digest() -> None:
 def digest_pending() -> None:
     cache.delete(QUEUED_FLAG)
     # Events committed after the flag was cleared requested the next task: this one stops at a short batch.
-    result = digest_until_empty(on_full_batch=request_digest, until_short_batch=True)
+    try:
+        result = digest_until_empty(on_full_batch=request_digest, until_short_batch=True)
+    except DatabaseError as error:
+        # The events stay pending and the sweep requests a task again: a line now and then, not a traceback per
+        # task for as long as the outage lasts.
+        digest_outage.failed(error)
+        return
+    digest_outage.succeeded()
     if result.claimed:
         logger.info(
             "digested %s events (%s new issues, %s duplicates, %s failed)",
@@ -62,7 +73,12 @@ def digest_pending() -> None:
 
 @shared_task(ignore_result=True)
 def sweep_inbox() -> None:
-    if pending_events():
+    try:
+        pending = pending_events()
+    except DatabaseError as error:
+        digest_outage.failed(error)
+        return
+    if pending:
         request_digest()
 
 

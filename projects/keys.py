@@ -23,8 +23,10 @@ from django.db import DatabaseError
 
 from projects.models import ProjectKey
 from projects.options import option
+from projects.outage_log import OutageLog
 
 log = logging.getLogger(__name__)
+share_outage = OutageLog(log, "keys: sharing key grants through the cache")
 
 NEGATIVE_CACHE_SECONDS = 5
 MAX_ENTRIES = 10_000
@@ -124,8 +126,10 @@ def _shared_key(public_key: str) -> str:
 def _share(public_key: str, grant: KeyGrant) -> None:
     try:
         cache.set(_shared_key(public_key), astuple(grant), timeout=SHARED_GRANT_SECONDS)
-    except Exception:
-        log.warning("keys: could not share a key grant through the cache", exc_info=True)
+    except Exception as error:
+        share_outage.failed(error)
+        return
+    share_outage.succeeded()
 
 
 def forget_key(public_key: str) -> None:

@@ -3,6 +3,7 @@ for rows the page does not show; no console error anywhere."""
 
 import pytest
 
+from projects.services import create_project
 from tests.e2e.conftest import watch_csp_violations
 from tests.e2e.test_browser_csp import log_in
 from tests.e2e.test_browser_ui import send_with_sentry_sdk, shot
@@ -111,3 +112,86 @@ def test_a_push_for_a_row_the_page_does_not_show_is_no_error(
     assert page.locator("tr.issue-row").count() == 1
     assert page.console_errors == [] and page.csp_violations == []
     page.context.close()
+
+
+def test_an_empty_projects_test_event_arrives_live(browser, tracehound_server, team, project, project_key):
+    page = logged_in_page(browser, tracehound_server, team, {"width": 1280, "height": 900})
+    page.goto(f"{tracehound_server.url}/projects/{project.pk}/issues/")
+    page.wait_for_selector("body[data-live=open]", timeout=5000)
+    assert tracehound_server.dsn(project_key) in page.locator("#first-event").inner_text()
+    page.evaluate("window.notReloaded = true")
+    page.click("#send-test-event")
+    page.locator("tr.issue-row", has_text="Tracehound test event").wait_for(timeout=10_000)
+    assert page.evaluate("window.notReloaded") is True  # pushed into the open page
+    shot(page, "first-event-arrived")
+    assert page.console_errors == [] and page.csp_violations == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_page_has_a_serious_accessibility_violation(browser, tracehound_server, team, project, scheme, tmp_path):
+    """axe-core, the checker behind Lighthouse's accessibility score, on every page a member uses, in both colour
+    schemes (WCAG AA contrast among its rules)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.frontend.factories import make_event
+
+    empty, _ = create_project(team, "Empty")
+    issue = make_issue(project, title="ZeroDivisionError: division by zero", level="error")
+    make_event(issue)
+    make_issue(project, title="A warning", level="warning")
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    axe = Axe()
+    failures = []
+
+    def check(name):
+        violations = axe.run(page).response["violations"]
+        failures.extend(
+            f"{name}: {v['id']} ({v['impact']}) at {[node['target'] for node in v['nodes']][:3]}"
+            for v in violations
+            if v["impact"] in ("serious", "critical")
+        )
+
+    page.goto(f"{tracehound_server.url}/accounts/login/")
+    check("login")
+    user = make_user(team, "ada")
+    log_in(page, tracehound_server.url, user.username)
+    for name, path in [
+        ("home", "/"),
+        ("all issues", "/issues/"),
+        ("project issues", f"/projects/{project.pk}/issues/"),
+        ("empty project", f"/projects/{empty.pk}/issues/"),
+        ("issue", f"/issues/{issue.pk}/"),
+        ("settings", f"/projects/{project.pk}/settings/"),
+        ("alerts", f"/projects/{project.pk}/alerts/"),
+        ("new rule", f"/projects/{project.pk}/alerts/rules/new/"),
+        ("new channel", f"/projects/{project.pk}/alerts/channels/new/"),
+        ("account", "/account/"),
+    ]:
+        page.goto(f"{tracehound_server.url}{path}")
+        check(name)
+    context.close()
+    assert failures == []
+
+
+def test_breadcrumb_times_are_the_viewers_with_utc_on_hover(browser, tracehound_server, team, project):
+    from tests.frontend.factories import event_data, make_event
+
+    data = event_data()
+    data["breadcrumbs"] = {
+        "values": [
+            {"timestamp": "2026-12-01T12:00:05.250000Z", "category": "auth", "level": "info", "message": "logged in"}
+        ]
+    }
+    issue = make_issue(project)
+    make_event(issue, data=data)
+    context = browser.new_context(timezone_id="America/New_York", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{tracehound_server.url}/accounts/login/")
+    log_in(page, tracehound_server.url, make_user(team, "ada").username)
+    page.goto(f"{tracehound_server.url}/issues/{issue.pk}/")
+    shown = page.locator("#breadcrumbs time").first
+    assert shown.inner_text() == "07:00:05.250"  # New York in December: UTC-5
+    assert shown.get_attribute("title") == "2026-12-01 12:00:05.250 UTC"
+    context.close()

@@ -3,6 +3,7 @@
 Screenshots go to test-output/ for a reviewer to look at the pages.
 """
 
+import re
 import subprocess
 import sys
 import time
@@ -135,6 +136,12 @@ def test_an_event_sent_with_sentry_sdk_appears_live_and_its_page_shows_frames(
     assert in_app.locator("table.vars").inner_text().count("coupon_count") == 1
     assert "subtotal" in in_app.locator("table.vars").inner_text()
     assert "user ada logged in" in page.locator("#breadcrumbs").inner_text()
+    # Breadcrumb times in the viewer's time zone (the browser's is UTC here), the UTC time on hover.
+    crumb_time = page.locator("#breadcrumbs time").first
+    assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3}", crumb_time.inner_text())
+    assert crumb_time.get_attribute("title").endswith(" UTC")
+    # Only the frame where it broke is open; the others are a click away.
+    assert page.locator("details.frame[open]").count() == 1
     assert "basket 17 is empty" in page.locator("#breadcrumbs").inner_text()
     shot(page, "issue-detail")
 

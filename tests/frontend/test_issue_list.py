@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from frontend.listing import PAGE_SIZE
+from issues.digest import digest_until_empty
 from issues.models import Issue
 from tests.frontend.factories import add_hourly, add_tag, make_issue
 
@@ -158,3 +159,27 @@ def test_pages_name_their_icon_and_the_conventional_address_leads_to_it(member_c
     response = member_client.get("/favicon.ico")
     assert response.status_code == 302 and response.url == "/static/frontend/favicon.svg"
     assert finders.find("frontend/favicon.svg")
+
+
+def test_the_header_links_the_api_docs_and_for_staff_the_admin(member_client, member):
+    page = member_client.get(reverse("home")).content.decode()
+    assert f'href="{reverse("api-docs")}"' in page and f'href="{reverse("admin:index")}"' not in page
+    member.is_staff = True
+    member.save()
+    assert f'href="{reverse("admin:index")}"' in member_client.get(reverse("home")).content.decode()
+
+
+def test_an_empty_project_shows_how_to_send_its_first_event(member_client, project, project_key, foreign_project):
+    url = reverse("project-issues", args=[project.pk])
+    page = member_client.get(url).content.decode()
+    assert "Send the first event" in page and project_key.dsn in page
+    assert 'environment="production"' in page and "tracehound.Handler" in page
+    response = member_client.post(reverse("project-test-event", args=[project.pk]))
+    assert response.status_code == 302 and response.url == url
+    digest_until_empty()
+    issue = Issue.objects.get(project=project)
+    assert issue.title == "Tracehound test event: this project receives events"
+    assert "Send the first event" not in member_client.get(url).content.decode()
+    # Only a member's own projects, and only by POST.
+    assert member_client.post(reverse("project-test-event", args=[foreign_project.pk])).status_code == 404
+    assert member_client.get(reverse("project-test-event", args=[project.pk])).status_code == 405
