@@ -19,5 +19,8 @@ RUN pip install --no-cache-dir . && useradd --system --home /app tracehound && m
 USER tracehound
 ENV TRACEHOUND_DATA_DIR=/data STATIC_ROOT=/app/staticfiles WEB_CONCURRENCY=2
 EXPOSE 8000
+# Tracehound's own health checks (README, "Health"): database, Redis, migrations, workers' heartbeats, backlogs, disk.
+# compose.yaml narrows them to what each process is responsible for.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["python", "manage.py", "healthcheck"]
 # uvicorn with the options and request bounds of config/server.py
 CMD ["python", "-m", "config.server", "--host", "0.0.0.0", "--port", "8000"]

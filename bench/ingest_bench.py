@@ -139,7 +139,12 @@ SERVERS = {
     "granian": "-m granian --interface asginl --host 127.0.0.1 --port {port} --workers {workers} --loop uvloop "
     "config.asgi:application",
     "daphne": "-m daphne -b 127.0.0.1 -p {port} config.asgi:application",
+    # The production server with Prometheus metrics on (config/metrics.py: each process counts into files of its
+    # own), to be measured against "production" (metrics off).
+    "production-metrics": "-m config.server --host 127.0.0.1 --port {port} --workers {workers}",
 }
+# Environment a server of SERVERS gets on top of the benchmark's.
+SERVER_ENVIRONMENT = {"production-metrics": {"TRACEHOUND_METRICS_TOKEN": "bench-only-token"}}
 
 
 def write_request_files(directory: Path, project, key, bodies: list[bytes], files: int) -> str:
@@ -235,13 +240,14 @@ def measure_server(name: str, args, prefix: str, project) -> None:
     from bench.machine import reference_us
     from issues.models import InboxItem
 
-    port = 18000 + os.getpid() % 1000
+    port = args.port or 18000 + os.getpid() % 1000
     env = {
         **os.environ,
         "TRACEHOUND_MODE": "production",
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         "TRACEHOUND_URL": f"http://127.0.0.1:{port}",
+        **SERVER_ENVIRONMENT.get(name, {}),
     }
     command = SERVERS[name].format(port=port, workers=args.workers).split()
     server_log = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the server's whole life)
@@ -295,6 +301,7 @@ def main():
     parser.add_argument("--workers", type=int, default=2, help="server processes (not for daphne)")
     parser.add_argument("--events", type=int, default=300, help="distinct sentry-sdk events to generate")
     parser.add_argument("--bodies", type=int, default=40000, help="request bodies, each with a unique event id")
+    parser.add_argument("--port", type=int, help="the servers' port (default: 18000 + this process id % 1000)")
     args = parser.parse_args()
 
     configure_django()

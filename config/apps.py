@@ -2,10 +2,12 @@ from django.apps import AppConfig
 
 
 class ConfigConfig(AppConfig):
-    """`config` is an app only to host the commands and checks that span every app (status)."""
+    """`config` is an app to host what spans every app: the status and health commands and checks, and the
+    heartbeats of the background processes."""
 
     name = "config"
     verbose_name = "Tracehound configuration"
 
     def ready(self):
-        from config import checks  # noqa: F401  (registers the system checks)
+        # Modules that register themselves, and need the models loaded: the system checks, Celery's heartbeats.
+        from config import celery_heartbeats, checks  # noqa: F401

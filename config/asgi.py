@@ -11,6 +11,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config import metrics, probes  # noqa: E402
+from config.heartbeats import HeartbeatWriter  # noqa: E402
+from config.models import Heartbeat  # noqa: E402
 from frontend.routing import websocket_urlpatterns  # noqa: E402
 from ingest.endpoint import application as ingest_app  # noqa: E402
 from ingest.endpoint import is_ingest_path  # noqa: E402
@@ -31,12 +34,19 @@ async def http_app(scope, receive, send):
     # ingest/endpoint.py and bench/README.md); every other path goes through Django as usual.
     if is_ingest_path(scope["path"]):
         await ingest_app(scope, receive, send)
+    elif probes.is_probe_path(scope["path"]):
+        await probes.application(scope, receive, send)  # any Host, never redirected: config/probes.py
+    elif scope["path"] == "/metrics":
+        await metrics.endpoint(scope, receive, send)  # the same, with a bearer token: config/metrics.py
     else:
         await django_asgi_app(scope, receive, send)
 
 
 # Embedded shape: the first HTTP request starts the in-process digest, issues sweep, retention, notify and monitors
-# (production: Celery and beat).
+# threads (production: Celery and beat). Each round digest and notify finish marks their heartbeat, which the health
+# checks and the status page read.
+digest_thread.heartbeat = HeartbeatWriter(Heartbeat.Role.DIGEST).mark
+notify_thread.heartbeat = HeartbeatWriter(Heartbeat.Role.NOTIFY).mark
 background = [
     thread
     for thread, enabled in (

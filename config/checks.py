@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
+from config.health import CHECKS
+
 
 @register()
 def check_embedded_shape(app_configs, **kwargs):
@@ -26,3 +28,31 @@ def check_embedded_shape(app_configs, **kwargs):
             )
         )
     return problems
+
+
+@register()
+def check_health_checks(app_configs, **kwargs):
+    unknown = [name for name in settings.TRACEHOUND["HEALTH"]["CHECKS"] if name not in CHECKS]
+    if unknown:
+        return [
+            Error(
+                f"TRACEHOUND_HEALTH_CHECKS names unknown checks: {', '.join(unknown)}",
+                hint=f"Known checks: {', '.join(CHECKS)}.",
+                id="tracehound.E002",
+            )
+        ]
+    return []
+
+
+@register()
+def check_metrics_are_shared(app_configs, **kwargs):
+    if settings.METRICS_PROCESS and not settings.PROMETHEUS_MULTIPROCESS:
+        return [
+            Warning(
+                "Metrics are on, but prometheus_client was imported before the settings: this process counts in "
+                "its own memory, and /metrics would show its counts alone.",
+                hint="Import nothing that imports prometheus_client before Django's settings are loaded.",
+                id="tracehound.W002",
+            )
+        ]
+    return []

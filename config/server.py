@@ -37,6 +37,7 @@ takes a class's import path) to 0.54: the range pyproject.toml allows. tests/e2e
 every bound against the real process, and passes on both ends of that range.
 """
 
+import os
 import sys
 
 import uvicorn
@@ -177,6 +178,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Its processes (uvicorn's workers inherit the environment) count Prometheus metrics into the shared files: see
+    # config/settings.py, METRICS_PROCESS.
+    os.environ["TRACEHOUND_WEB_SERVER"] = "1"
     uvicorn.main([*OPTIONS, *(sys.argv[1:] if argv is None else argv)])
 
 

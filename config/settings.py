@@ -10,6 +10,8 @@ DEBUG is off in both unless DEBUG=true: the embedded default is also what `HOST=
 network, and Django's debug pages show settings, paths, URL patterns and a failing view's local variables.
 """
 
+import os
+import socket
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -41,6 +43,24 @@ try:
 except (ConfigurationError, environ.ImproperlyConfigured) as error:
     # One line on stderr and a non-zero exit: no traceback wall for a configuration mistake.
     sys.exit(f"tracehound: configuration error: {error}")
+
+# Prometheus metrics (config/metrics.py): on when a token is set. The long-running processes then count into files
+# of their own under the data folder, which prometheus-client reads this variable for when it is first imported:
+# here, before anything imports it. Those are the web server (config/server.py marks its processes), runserver,
+# and Celery's workers and beat; a management command (migrate, or the healthcheck compose runs every 30 s) would
+# only leave a file per run behind, and counts in memory.
+METRICS_TOKEN = env.str("TRACEHOUND_METRICS_TOKEN", default="")
+_program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path()
+METRICS_PROCESS = bool(METRICS_TOKEN) and (
+    env.bool("TRACEHOUND_WEB_SERVER", default=False)
+    or _program.name == "celery"
+    or _program.parts[-2:] == ("celery", "__main__.py")
+    or sys.argv[1:2] == ["runserver"]
+)
+PROMETHEUS_MULTIPROCESS = METRICS_PROCESS and "prometheus_client" not in sys.modules
+if PROMETHEUS_MULTIPROCESS:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(DATA_DIR / "metrics" / socket.gethostname())
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 if not SECRET_KEY:
     from config.secret import embedded_secret_key
@@ -79,6 +99,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.metrics.RequestDurationMiddleware",  # first: times all the others too
     "django.middleware.security.SecurityMiddleware",
     "frontend.csp.ContentSecurityPolicyMiddleware",  # outside WhiteNoise, so static files get the policy too
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -162,6 +183,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # to 10 s, which must never hold up digest's workers.
 # Uptime checks too: a task spends seconds waiting on the network (compose.yaml's `monitor`).
 CELERY_TASK_ROUTES = {"notify.tasks.*": {"queue": "notify"}, "monitors.tasks.run_uptime_checks": {"queue": "monitors"}}
+# Beat records its ticks (config/celery_heartbeats.py) for the health check "beat".
+CELERY_BEAT_SCHEDULER = "config.celery_heartbeats:HeartbeatScheduler"
 RETENTION_SWEEP_SECONDS = 3600  # issues/retention.py: beat's schedule and the embedded thread's interval
 CELERY_BEAT_SCHEDULE = {
     # Digest tasks are requested as events arrive; this sweep catches what a lost message or a broker outage left.
@@ -365,4 +388,27 @@ TRACEHOUND = {
     "MONITOR_HISTORY_DAYS": env.int("TRACEHOUND_MONITOR_HISTORY_DAYS", default=31),
     # Embedded shape: check-ins and the sweep in a thread of the web process (production: Celery tasks and beat).
     "MONITORS_IN_PROCESS": env.bool("TRACEHOUND_MONITORS_IN_PROCESS", default=True),
+    # Prometheus metrics at /metrics (config/metrics.py): off unless set, then for requests bearing this token.
+    "METRICS_TOKEN": METRICS_TOKEN,
+    # Tracehound's own health (config/health.py): /-/health/, `manage.py healthcheck`, the status page.
+    "HEALTH": {
+        # Which checks run (config/health.py CHECKS); "beat" only where Celery beat runs (production).
+        "CHECKS": env.list(
+            "TRACEHOUND_HEALTH_CHECKS",
+            default=["database", "cache", "channel_layer", "broker", "migrations", "digest_backlog", "digest_workers"]
+            + ([] if CELERY_TASK_ALWAYS_EAGER else ["beat"])
+            + ["alert_delivery", "spool", "disk"],
+        ),
+        # Each check's deadline: checks run at once, so /-/health/ answers within about this long even when
+        # PostgreSQL or Redis hangs. Keep it under the probe's own timeout (load balancers: often 2-5 s).
+        "TIMEOUT_SECONDS": env.float("TRACEHOUND_HEALTH_TIMEOUT_SECONDS", default=1.5),
+        # Unhealthy past these: the oldest event waiting for digest; the newest heartbeat of digest workers and of
+        # beat (they write one every 10 s); an alert delivery due but not tried; a disk-spool file not replayed.
+        "DIGEST_BACKLOG_SECONDS": env.int("TRACEHOUND_HEALTH_DIGEST_BACKLOG_SECONDS", default=300),
+        "HEARTBEAT_STALE_SECONDS": env.int("TRACEHOUND_HEALTH_HEARTBEAT_STALE_SECONDS", default=60),
+        "DELIVERY_STUCK_SECONDS": env.int("TRACEHOUND_HEALTH_DELIVERY_STUCK_SECONDS", default=900),
+        "SPOOL_MAX_AGE_SECONDS": env.int("TRACEHOUND_HEALTH_SPOOL_MAX_AGE_SECONDS", default=300),
+        # Free space the data folder (SQLite, disk spool) must keep.
+        "MIN_FREE_DISK_MB": env.int("TRACEHOUND_HEALTH_MIN_FREE_DISK_MB", default=500),
+    },
 }

@@ -18,6 +18,7 @@ accept. Every refusal is an IngestError, turned into a response and an outcome c
 import asyncio
 import logging
 import re
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -25,7 +26,7 @@ import orjson
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError
 
-from ingest import outcomes, spool
+from ingest import metrics, outcomes, spool
 from ingest.auth import key_from_dsn, key_from_request
 from ingest.cleaning import clean_payload, parse_uuid, with_event_id
 from ingest.decoding import decoder_for, unwrap_store_body
@@ -128,6 +129,7 @@ class IngestRequest:
             chunk = message.get("body", b"")
             more = message.get("more_body", False)
             received += len(chunk)
+            metrics.received_bytes.inc(len(chunk))
             if received > MAX_ENVELOPE_COMPRESSED_BYTES:
                 raise TooLarge(f"body larger than {MAX_ENVELOPE_COMPRESSED_BYTES} bytes")
             for piece in decoder.feed(chunk):
@@ -242,15 +244,21 @@ async def application(scope, receive, send) -> None:
     if scope["method"] != "POST":
         await respond(send, 405, {"detail": "method not allowed"}, [(b"allow", b"POST, OPTIONS")])
         return
+    started = time.perf_counter()
     request = IngestRequest(scope, receive)
     try:
         payload = await request.handle()
     except ClientGone:
+        metrics.requests.labels("client_gone").inc()
         return
     except IngestError as error:
         log.debug("ingest: %s %s: %s", error.status, scope["path"], error.detail)
         if request.grant is not None and error.outcome:
             outcomes.count(request.grant.project_id, error.outcome)
         await respond(send, error.status, {"detail": error.detail}, error.headers())
+        metrics.requests.labels(error.reason).inc()
+        metrics.duration.observe(time.perf_counter() - started)
         return
     await respond(send, 200, payload, [])
+    metrics.requests.labels(outcomes.ACCEPTED).inc()
+    metrics.duration.observe(time.perf_counter() - started)

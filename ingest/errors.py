@@ -8,6 +8,7 @@ outcome counts, so that a status code is decided in one spot and never by a cras
 class IngestError(Exception):
     status = 400
     outcome: str | None = "invalid"  # the outcome counted for the project, when the project is known
+    reason: str = "invalid"  # the refusal's label in the requests metric (ingest/metrics.py), project known or not
 
     def __init__(self, detail: str):
         super().__init__(detail)
@@ -24,21 +25,23 @@ class BadRequest(IngestError):
 class Unauthorized(IngestError):
     status = 401
     outcome = None  # nobody proved they speak for the project
+    reason = "unauthorized"
 
 
 class Forbidden(IngestError):
     status = 403
     outcome = None
+    reason = "forbidden"
 
 
 class TooLarge(IngestError):
     status = 413
-    outcome = "too_large"
+    outcome = reason = "too_large"
 
 
 class RateLimited(IngestError):
     status = 429
-    outcome = "rate_limited"
+    outcome = reason = "rate_limited"
 
     def __init__(self, retry_after: int, scope: str):
         super().__init__(f"{scope} quota exceeded")
@@ -53,7 +56,7 @@ class RateLimited(IngestError):
 
 class Unavailable(IngestError):
     status = 503
-    outcome = "unavailable"
+    outcome = reason = "unavailable"
     retry_after = 60
 
     def headers(self) -> list[tuple[bytes, bytes]]:

@@ -2,7 +2,8 @@
 
 Counting happens in memory on the request path (a dict update under a lock) and is flushed to the
 `projects.IngestOutcome` table (projects/outcomes.py) by the inbox writer about once a second, as one upsert per
-(project, outcome). A crash loses at most that last second of counts, never an event.
+(project, outcome), and to `IngestOutcomeMinute` (the same, per minute, for the last two hours). A crash loses at
+most that last second of counts, never an event.
 """
 
 import logging
@@ -11,6 +12,7 @@ from collections import Counter
 
 from django.db import IntegrityError, transaction
 
+from ingest import metrics
 from projects.models import Project
 from projects.outage_log import OutageLog
 from projects.outcomes import add_outcome_counts
@@ -27,6 +29,7 @@ _lock = threading.Lock()
 def count(project_id: int, outcome: str, n: int = 1) -> None:
     with _lock:
         _counts[(project_id, outcome)] += n
+    metrics.events.labels(project_id, outcome).inc(n)
 
 
 def _upsert(rows: list[tuple[int, str, int]]) -> None:

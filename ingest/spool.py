@@ -16,6 +16,7 @@ from pathlib import Path
 
 import orjson
 
+from ingest import metrics
 from ingest.cleaning import parse_uuid
 from ingest.rows import InboxRow
 from projects.options import option
@@ -58,6 +59,7 @@ def spool_rows(rows: list[InboxRow]) -> bool:
             os.fsync(file.fileno())
         os.rename(temporary, final)
         _fsync_dir(directory)
+        metrics.spooled.inc(len(rows))
         return True
     except OSError:
         log.error("ingest: could not write to the disk spool %s", directory, exc_info=True)

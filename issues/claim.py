@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import F
 
+from issues import metrics
 from issues.models import InboxClaim, InboxItem
 from projects.options import option
 
@@ -156,6 +157,7 @@ def _set_aside_unfinished(inbox_id: int) -> None:
     if last_error:
         note += f"; an earlier one failed with {last_error}"
     InboxItem.objects.filter(id=inbox_id).update(set_aside=True, last_error=note[:2000])
+    metrics.set_aside.inc()
 
 
 def record_failures(failures: dict[int, Exception]) -> None:
@@ -165,4 +167,4 @@ def record_failures(failures: dict[int, Exception]) -> None:
         InboxItem.objects.filter(id__in=list(failures)).update(attempts=F("attempts") + 1)
         for inbox_id, error in failures.items():
             InboxItem.objects.filter(id=inbox_id).update(last_error=f"{type(error).__name__}: {error}"[:2000])
-            InboxItem.objects.filter(id=inbox_id, attempts__gte=limit).update(set_aside=True)
+            metrics.set_aside.inc(InboxItem.objects.filter(id=inbox_id, attempts__gte=limit).update(set_aside=True))

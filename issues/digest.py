@@ -34,7 +34,7 @@ import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
-from issues import escalation, flood_cap, inbound_filters, lifecycle, sketch
+from issues import escalation, flood_cap, inbound_filters, lifecycle, metrics, sketch
 from issues.claim import Claim, claim_next, claim_rows, finish_claim, pending_rows, record_failures, release
 from issues.derived_tags import derived_tags
 from issues.grouping import GroupingKey, grouping_key
@@ -79,6 +79,8 @@ class BatchResult:
     flood_capped: int = 0  # counted, but past the flood cap: not stored
     new_issues: int = 0
     retry: bool = False  # the batch was of rows tried before (small by design)
+    # When the batch's oldest row was accepted (its lag, once committed: issues/metrics.py).
+    oldest_received_at: datetime | None = None
 
     def add(self, other: "BatchResult") -> None:
         self.claimed += other.claimed
@@ -167,7 +169,21 @@ def digest_batch(limit: int | None = None) -> BatchResult:
     # What this round took on, counting rows another worker took meanwhile: callers judge the backlog by it.
     result.claimed = len(claim.inbox_ids)
     result.retry = claim.retry
+    _count(result)
     return result
+
+
+def _count(result: BatchResult) -> None:
+    """The batch's figures in the metrics (after its commit, or its failure)."""
+    metrics.batches.inc()
+    for name, n in (("stored", result.stored), ("duplicate", result.duplicates), ("failed", result.failed),
+                    ("orphan", result.orphans)):  # fmt: skip
+        if n:
+            metrics.events.labels(name).inc(n)
+    if result.new_issues:
+        metrics.issues_created.inc(result.new_issues)
+    if result.oldest_received_at is not None:
+        metrics.lag.observe(max(0.0, (timezone.now() - result.oldest_received_at).total_seconds()))
 
 
 def _digest_claimed(claim: Claim) -> BatchResult:
@@ -315,6 +331,7 @@ def _digest_in_transaction(claim: Claim) -> BatchResult:
         failed=len(failures),
         orphans=len(orphans),
         filtered=len(dropped),
+        oldest_received_at=min(row[3] for row in rows),
     )
     transitions: list[IssueTransition] = []
     if fresh:

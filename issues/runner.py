@@ -46,6 +46,9 @@ class BackgroundThread:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._outage = OutageLog(logger, f"{name}: a round")
+        # Called after every round that succeeded (and by work that runs long, see digest_round): the process wires
+        # in its heartbeat (config/asgi.py).
+        self.heartbeat: Callable[[], object] | None = None
 
     @property
     def running(self) -> bool:
@@ -61,6 +64,11 @@ class BackgroundThread:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def beat(self) -> None:
+        """The thread's work is moving (its heartbeat, where one is wired in)."""
+        if self.heartbeat is not None:
+            self.heartbeat()
 
     def stop(self, timeout: float = 10) -> None:
         """Finish the current round and end the thread (tests, and a server shutting down cleanly)."""
@@ -84,6 +92,7 @@ class BackgroundThread:
                 started = time.monotonic()
                 self.work()
                 self._outage.succeeded()
+                self.beat()
                 if not self._stopping:
                     time.sleep(max(0.0, started + self.min_interval_seconds - time.monotonic()))
             except DatabaseError as error:
@@ -100,7 +109,8 @@ class BackgroundThread:
 def digest_round() -> None:
     # A plain read first: on SQLite, a digest transaction takes the write lock even when idle.
     if pending_events():
-        digest_until_empty()
+        # A backlog takes one long round of full batches: each of them shows the thread is alive.
+        digest_until_empty(on_full_batch=digest_thread.beat)
 
 
 # Events committed by another process (a second web process, a management command) are seen within a second.

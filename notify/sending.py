@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from notify import metrics
 from notify.compose import compose
 from notify.models import Channel, Delivery
 from notify.transports import SendResult
@@ -170,13 +171,17 @@ def record(delivery: Delivery, result: SendResult, now: datetime | None = None) 
     changes = {"lease_until": None, "last_error": "" if result.ok else result.detail[:2000]}
     if result.ok:
         changes.update(status=Delivery.Status.SENT, sent_at=now)
+        outcome = "sent"
     elif result.retry and delivery.kind != Delivery.Kind.TEST and delivery.attempts <= len(delays):
         wait = delays[delivery.attempts - 1]
         if result.retry_after is not None:
             wait = min(max(result.retry_after, 1), MAX_RETRY_AFTER_SECONDS)
         changes.update(status=Delivery.Status.PENDING, next_attempt_at=now + timedelta(seconds=wait))
+        outcome = "retrying"
     else:
         changes.update(status=Delivery.Status.FAILED)
+        outcome = "failed"
+    metrics.deliveries.labels(delivery.channel.kind, outcome).inc()
     # Only while this sender still holds it: a delivery taken over after its lease ran out is the other's now.
     Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(**changes)
     if result.ok:

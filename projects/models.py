@@ -139,3 +139,20 @@ class IngestOutcome(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "outcome"], name="one_count_per_project_outcome")]
+
+
+class IngestOutcomeMinute(models.Model):
+    """IngestOutcome per minute, kept for two hours: the status page's events accepted (and refused) in the last
+    minute and hour. Written with IngestOutcome, in the same upsert round, by the minute of the flush (counts are
+    flushed every second, so an item may count in the minute after it arrived)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    outcome = models.CharField(max_length=32)
+    minute = models.DateTimeField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Leads with project and minute: the status page's range read per project.
+            models.UniqueConstraint(fields=["project", "minute", "outcome"], name="one_count_per_project_minute")
+        ]

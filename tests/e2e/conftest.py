@@ -100,9 +100,12 @@ def start_worker(tmp_path: Path, env: dict) -> tuple[subprocess.Popen, Path]:
     raise RuntimeError(f"celery worker not ready within 30 s:\n{log_path.read_text()}")
 
 
-def start_server(tmp_path: Path, extra_env: dict | None = None, *, wait_for_http: bool = True) -> RunningServer:
-    """The production server command on a free port, with its own data folder; by default once it answers HTTP
-    (`wait_for_http=False`: at once, for a test of what a server does before any request)."""
+def start_server(
+    tmp_path: Path, extra_env: dict | None = None, *, wait_for_http: bool = True, ready_path: str = "/accounts/login/"
+) -> RunningServer:
+    """The production server command on a free port, with its own data folder; by default once `ready_path` answers
+    200 (`wait_for_http=False`: at once, for a test of what a server does before any request; a server that refuses
+    127.0.0.1 as a host is ready at /-/alive/)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     data_dir = tmp_path / "server-data"
@@ -140,7 +143,7 @@ def start_server(tmp_path: Path, extra_env: dict | None = None, *, wait_for_http
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
         try:
-            with urlopen(f"{url}/accounts/login/", timeout=2) as response:
+            with urlopen(f"{url}{ready_path}", timeout=2) as response:
                 if response.status == 200:
                     return server
         except (URLError, OSError):

@@ -15,7 +15,8 @@ def test_settings_page_and_status_show_the_projects_storage(member_client, proje
     retention.sweep()
     page = member_client.get(reverse("project-settings", args=[project.pk])).content.decode()
     assert "1 stored event," in page
-    call_command("status", "--json")
+    with pytest.raises(SystemExit):  # unhealthy: no digest worker runs beside the tests
+        call_command("status", "--json")
     output = capsys.readouterr().out
     assert '"stored_events": 1' in output
 

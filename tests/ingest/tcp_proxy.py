@@ -1,5 +1,5 @@
-"""A TCP relay the test can cut and restore: the server process talks to the database through it, so a test can
-take the database away from that one process without stopping the database everyone else uses."""
+"""A TCP relay the test can cut, hang and restore: the server process talks to the database (or Redis) through it,
+so a test can take the service away from that one process without stopping the one everyone else uses."""
 
 import contextlib
 import socket
@@ -13,6 +13,7 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._connections: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._hanging = threading.Event()
 
     def open(self) -> None:
         listener = socket.socket()
@@ -35,12 +36,25 @@ class TcpProxy:
                 connection.shutdown(socket.SHUT_RDWR)
             connection.close()
 
+    def hang(self) -> None:
+        """Keep accepting connections and reading what comes, but pass nothing on either way, as a host that
+        stopped answering without closing anything would: open connections and new ones wait forever."""
+        self._hanging.set()
+
+    def resume(self) -> None:
+        self._hanging.clear()
+
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
                 client, _ = listener.accept()
             except OSError:
                 return
+            if self._hanging.is_set():
+                with self._lock:
+                    self._connections.append(client)  # held open, never answered; closed by cut()
+                threading.Thread(target=self._swallow, args=(client,), daemon=True).start()
+                continue
             try:
                 server = socket.create_connection(self.upstream)
             except OSError:
@@ -56,10 +70,18 @@ class TcpProxy:
             threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
 
     @staticmethod
-    def _pump(source: socket.socket, target: socket.socket) -> None:
+    def _swallow(client: socket.socket) -> None:
+        try:
+            while client.recv(65536):
+                pass
+        except OSError:
+            pass
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
         try:
             while data := source.recv(65536):
-                target.sendall(data)
+                if not self._hanging.is_set():
+                    target.sendall(data)
         except OSError:
             pass
         finally:

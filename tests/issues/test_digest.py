@@ -24,6 +24,7 @@ from issues.models import (
     IssueTag,
     IssueTransition,
 )
+from issues.runner import digest_round, digest_thread
 from issues.signals import transitions_committed
 
 from .conftest import exception_event
@@ -252,3 +253,15 @@ def test_minute_counts_older_than_a_day_are_pruned(inbox, project):
     assert IssueMinuteCount.objects.count() == 2
     assert prune_minute_counts() == 1
     assert IssueMinuteCount.objects.get().minute > timezone.now() - timedelta(minutes=2)
+
+
+def test_the_embedded_digest_thread_beats_on_every_full_batch_of_a_long_round(inbox, project, settings, monkeypatch):
+    """A backlog is digested in one long round: its heartbeat must not fall silent meanwhile (config/health.py)."""
+    settings.TRACEHOUND = {**settings.TRACEHOUND, "DIGEST_BATCH_SIZE": 2, "DIGEST_BATCH_SIZE_SQLITE": 2}
+    for n in range(5):
+        inbox(exception_event(value=f"bad input {n}"))
+    beats = []
+    monkeypatch.setattr(digest_thread, "heartbeat", lambda: beats.append(Event.objects.count()))
+    digest_round()
+    assert beats == [2, 4]  # after each full batch; the round's end beats in the thread's loop
+    assert Event.objects.count() == 5

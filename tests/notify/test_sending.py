@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from notify.evaluate import Firing, fire
 from notify.models import AlertRule, Channel, Delivery
@@ -198,3 +199,19 @@ def test_the_team_gets_the_email_of_a_new_issue(project, team, smtp_server):
     [envelope] = smtp_server.envelopes
     assert envelope.rcpt_tos == ["ada@shop.example"]
     assert b"Subject: [backend] New issue: KeyError: 'sku'" in envelope.content
+
+
+def test_sends_are_counted_by_channel_kind_and_result(webhook, receiver):
+    """The Prometheus counter (this process's; /metrics adds up the processes: tests/e2e/test_metrics.py)."""
+
+    def counted(result: str) -> float:
+        return (
+            REGISTRY.get_sample_value("tracehound_alert_deliveries_total", {"kind": "webhook", "result": result}) or 0
+        )
+
+    before = {result: counted(result) for result in ("sent", "retrying", "failed")}
+    alert(webhook("/ok", "good"))
+    alert(webhook("/500", "flaky"))
+    alert(webhook("/slack-404", "gone"))
+    send_due()
+    assert {result: counted(result) - before[result] for result in before} == {"sent": 1, "retrying": 1, "failed": 1}

@@ -1,74 +1,48 @@
-"""Health of the backing services and what each project holds; exit code 1 when anything is unhealthy."""
+"""Health of every component, the background processes' heartbeats and what each project holds (config/status.py,
+as the status page shows it); exit code 1 when anything is unhealthy."""
 
 import json
 import sys
 
 from django.core.management.base import BaseCommand
-from django.db.models import Count, Q, Sum
+from django.core.serializers.json import DjangoJSONEncoder
 
-from config.health import check_services
-from issues.models import InboxItem, Issue, ProjectStorage
-from projects.models import IngestOutcome, Project
+from config.status import system_status
 from projects.outcomes import FILTERED
 
 
-def project_stats() -> list[dict]:
-    issues = {
-        row["project_id"]: row
-        for row in Issue.objects.values("project_id").annotate(issues=Count("id"), events=Sum("times_seen"))
-    }
-    inbox = {
-        row["project_id"]: row
-        for row in InboxItem.objects.filter(item_type=InboxItem.ItemType.EVENT)
-        .values("project_id")
-        .annotate(pending=Count("id", filter=Q(set_aside=False)), set_aside=Count("id", filter=Q(set_aside=True)))
-    }
-    outcomes: dict[int, dict[str, int]] = {}
-    for project_id, outcome, count in IngestOutcome.objects.values_list("project_id", "outcome", "count"):
-        outcomes.setdefault(project_id, {})[outcome] = count
-    storage = {row.project_id: row for row in ProjectStorage.objects.all()}
-    stats = []
-    for project_id, name in Project.objects.order_by("id").values_list("id", "name"):
-        stored = storage.get(project_id)
-        stats.append(
-            {
-                "project_id": project_id,
-                "name": name,
-                "events": issues.get(project_id, {}).get("events") or 0,
-                "issues": issues.get(project_id, {}).get("issues", 0),
-                "pending": inbox.get(project_id, {}).get("pending", 0),
-                "set_aside": inbox.get(project_id, {}).get("set_aside", 0),
-                # What became of what the project sent: {"accepted": n, "too_large": n, "filtered": n, ...}.
-                "outcomes": outcomes.get(project_id, {}),
-                # What is on disk, as retention's last sweep measured it (None before its first).
-                "stored_events": stored.events if stored else None,
-                "stored_bytes": stored.bytes if stored else None,
-            }
-        )
-    return stats
+def _age(seconds: int | None) -> str:
+    return "-" if seconds is None else f"{seconds}s"
 
 
 class Command(BaseCommand):
-    help = "Show the health of database, cache, channel layer and broker, and per-project event counts."
+    help = "Show the health of each component, the workers' heartbeats, and per-project counts."
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
     def handle(self, *args, **options):
-        services = check_services()
-        healthy = all(service["ok"] for service in services.values())
-        projects = project_stats() if services["database"]["ok"] else []
+        status = system_status()
         if options["json"]:
-            self.stdout.write(json.dumps({"healthy": healthy, "services": services, "projects": projects}))
+            self.stdout.write(json.dumps(status, cls=DjangoJSONEncoder))
         else:
-            for name, service in services.items():
-                self.stdout.write(f"{name:14} {'ok ' if service['ok'] else 'FAIL'} {service['detail']}")
-            for row in projects:
+            for name, component in status["components"].items():
+                self.stdout.write(f"{name:14} {'ok ' if component['ok'] else 'FAIL'} {component['detail']}")
+            for worker in status["workers"]:
+                self.stdout.write(
+                    f"{worker['role']:6} {worker['process'][:40]:40} {'alive' if worker['alive'] else 'SILENT'} "
+                    f"last heartbeat {worker['seconds_ago']}s ago"
+                )
+            for row in status["projects"]:
                 self.stdout.write(
                     f"project {row['project_id']:>4} {row['name'][:30]:30} events={row['events']} "
-                    f"issues={row['issues']} pending={row['pending']} set_aside={row['set_aside']} "
-                    f"filtered={row['outcomes'].get(FILTERED, 0)} "
+                    f"issues={row['issues']} accepted_last_minute={row['accepted_last_minute']} "
+                    f"accepted_last_hour={row['accepted_last_hour']} pending={row['pending']} "
+                    f"set_aside={row['set_aside']} filtered={row['outcomes'].get(FILTERED, 0)} "
+                    f"oldest_pending={_age(row['oldest_pending_seconds'])} "
+                    f"last_digest={row['last_digest'].isoformat() if row['last_digest'] else '-'} "
+                    f"alerts_sent={row['alerts_sent']} alerts_failed={row['alerts_failed']} "
                     f"stored_events={row['stored_events']} stored_bytes={row['stored_bytes']}"
                 )
-        if not healthy:
+        if not status["healthy"]:
             sys.exit(1)
