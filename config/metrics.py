@@ -30,6 +30,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from config.models import Heartbeat
+from config.status import monitor_states
 from issues.models import InboxItem
 
 ui_duration = Histogram(
@@ -63,6 +64,9 @@ class DatabaseCollector(Collector):
         heard = GaugeMetricFamily(
             "tracehound_heartbeat_age_seconds", "Since the newest heartbeat of each role's processes.", labels=["role"]
         )
+        monitored = GaugeMetricFamily(
+            "tracehound_monitors", "Cron monitors and uptime checks by state.", labels=["project", "state"]
+        )
         now = datetime.now(UTC)
         try:
             rows = (
@@ -85,6 +89,9 @@ class DatabaseCollector(Collector):
                 seen = Heartbeat.objects.filter(role=role).order_by("-seen_at").values_list("seen_at", flat=True)[:1]
                 if seen:
                     heard.add_metric([role], (now - seen[0]).total_seconds())
+            for project_id, by_state in monitor_states().items():
+                for state, count in by_state.items():
+                    monitored.add_metric([str(project_id), state], count)
             up = 1
         except Exception:  # the database is away: the scrape still answers, with the counts, and says so
             up = 0
@@ -92,7 +99,7 @@ class DatabaseCollector(Collector):
             connections.close_all()
         yield GaugeMetricFamily("tracehound_metrics_database_up", "1 if the scrape could read the database.", up)
         if up:
-            yield from (pending, aside, oldest, heard)
+            yield from (pending, aside, oldest, heard, monitored)
 
 
 def exposition() -> bytes:

@@ -9,6 +9,7 @@ from django.db.models import Count, Max, Min, Q, Sum
 from config.health import health_setting, run_checks
 from config.models import Heartbeat
 from issues.models import InboxItem, Issue, IssueMinuteCount, ProjectStorage
+from monitors.models import Monitor, UptimeCheck
 from notify.models import Delivery
 from projects.models import IngestOutcome, IngestOutcomeMinute, Project
 
@@ -32,6 +33,16 @@ def workers(now: datetime) -> list[dict]:
 
 def _per_project(rows, key="project_id") -> dict:
     return {row[key]: row for row in rows}
+
+
+def monitor_states() -> dict[int, dict[str, int]]:
+    """Per project, how many cron/heartbeat monitors and uptime checks are in each state: {"ok": 3, "missed": 1}."""
+    states: dict[int, dict[str, int]] = {}
+    for model in (Monitor, UptimeCheck):
+        for row in model.objects.order_by().values("project_id", "state").annotate(n=Count("id")):
+            by_state = states.setdefault(row["project_id"], {})
+            by_state[row["state"]] = by_state.get(row["state"], 0) + row["n"]
+    return states
 
 
 def project_stats(now: datetime) -> list[dict]:
@@ -71,6 +82,7 @@ def project_stats(now: datetime) -> list[dict]:
         key="channel__project_id",
     )
     storage = {row.project_id: row for row in ProjectStorage.objects.all()}
+    monitors = monitor_states()
     stats = []
     for project_id, name in Project.objects.order_by("id").values_list("id", "name"):
         waiting = inbox.get(project_id, {})
@@ -100,6 +112,8 @@ def project_stats(now: datetime) -> list[dict]:
                 # What is on disk, as retention's last sweep measured it (None before its first).
                 "stored_events": stored.events if stored else None,
                 "stored_bytes": stored.bytes if stored else None,
+                # Its monitors and uptime checks by state: {"ok": 3, "failed": 1}.
+                "monitors": monitors.get(project_id, {}),
             }
         )
     return stats

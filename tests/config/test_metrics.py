@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from config.checks import check_metrics_are_shared
 from config.models import Heartbeat
 from issues.models import InboxItem
+from monitors.models import UptimeCheck
 from tests.config.probe_client import request
 
 TOKEN = "s3cret-metrics-token"
@@ -58,6 +59,7 @@ def test_scrape_reads_the_backlog_and_times_ui_requests(token, transactional_db,
         project=project, event_id=uuid.uuid4(), payload=b"{}", received_at=datetime.now(UTC) - timedelta(seconds=40)
     )
     InboxItem.objects.create(project=project, event_id=uuid.uuid4(), payload=b"{}", set_aside=True)
+    UptimeCheck.objects.create(project=project, name="Shop", url="https://shop.example.com/", state="down")
     before = samples(scrape_with(TOKEN)[2]).get(("tracehound_ui_request_duration_seconds_count", (("kind", "page"),)))
     assert request("/accounts/login/", host="localhost")[0] == 200
     status, headers, body = scrape_with(TOKEN)
@@ -66,6 +68,7 @@ def test_scrape_reads_the_backlog_and_times_ui_requests(token, transactional_db,
     assert found[("tracehound_inbox_pending_events", (("project", str(project.id)),))] == 1
     assert found[("tracehound_inbox_set_aside_events", (("project", str(project.id)),))] == 1
     assert 40 <= found[("tracehound_inbox_oldest_pending_seconds", ())] < 100
+    assert found[("tracehound_monitors", (("project", str(project.id)), ("state", "down")))] == 1
     assert found[("tracehound_ui_request_duration_seconds_count", (("kind", "page"),))] == (before or 0) + 1
 
 

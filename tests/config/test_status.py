@@ -14,6 +14,7 @@ from config import health
 from config.models import Heartbeat
 from ingest import outcomes
 from issues.models import InboxItem, IssueMinuteCount
+from monitors.models import Monitor, UptimeCheck
 from notify.models import Channel, Delivery
 from projects.models import IngestOutcomeMinute
 from tests.frontend.factories import PASSWORD, make_issue, make_user
@@ -49,6 +50,10 @@ def busy_project(transactional_db, project):
     heartbeat(Heartbeat.Role.DIGEST)
     heartbeat(Heartbeat.Role.BEAT)
     heartbeat(Heartbeat.Role.NOTIFY, seconds_ago=3600, process="notifier-1:7")
+    # Two cron monitors and an uptime check, in three states.
+    Monitor.objects.create(project=project, name="Backup", slug="backup", crontab="0 3 * * *", state="ok")
+    Monitor.objects.create(project=project, name="Report", slug="report", crontab="0 4 * * *", state="missed")
+    UptimeCheck.objects.create(project=project, name="Shop", url="https://shop.example.com/", state="down")
     return project
 
 
@@ -82,6 +87,7 @@ def test_status_json_reports_components_workers_and_projects(busy_project, setti
     assert (row["alerts_sent"], row["alerts_failed"]) == (1, 1)
     assert row["outcomes"] == {"accepted": 3, "too_large": 1}
     assert (row["stored_events"], row["stored_bytes"]) == (None, None)  # before retention's first sweep measured
+    assert row["monitors"] == {"ok": 1, "missed": 1, "down": 1}
 
 
 def test_accepted_counts_leave_the_last_minute_and_hour(busy_project):
