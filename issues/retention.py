@@ -90,9 +90,7 @@ def delete_in_batches(rows: QuerySet) -> int:
         deleted += len(ids)
         if len(ids) < batch:
             return deleted
-        # At most half of the database's time: a pause as long as the batch took. At full speed the deletes'
-        # writes (four indexes per event) doubled ingest's p99 (bench/README.md, Retention).
-        time.sleep(max(PAUSE_BETWEEN_BATCHES, time.monotonic() - started))
+        _pause_after(started)
 
 
 def measure_storage(now: datetime) -> None:
@@ -131,10 +129,18 @@ def evict_over_cap(project_id: int, cap: int) -> int:
         after = page[-1]
         doomed = [event_id for event_id in page if event_id not in spared][: min(batch, excess - deleted)]
         if doomed:
+            started = time.monotonic()
             with transaction.atomic():
                 Event.objects.filter(id__in=doomed).delete()
             deleted += len(doomed)
+            _pause_after(started)
     return deleted
+
+
+def _pause_after(started: float) -> None:
+    """At most half of the database's time for deletes: a pause as long as the batch took. At full speed the
+    deletes' writes (four indexes per event) doubled ingest's p99 (bench/README.md, Retention)."""
+    time.sleep(max(PAUSE_BETWEEN_BATCHES, time.monotonic() - started))
 
 
 def _spared_events(project_id: int) -> set[int]:
